@@ -1,0 +1,1 @@
+"""Queries that return pandas DataFrames."""

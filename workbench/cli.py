@@ -1,0 +1,193 @@
+"""The ``workbench`` command: a thin layer over the package's functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from elasticsearch import ApiError, TransportError
+from rich.console import Console
+from rich.table import Table
+
+from workbench.cluster.distribution import DEFAULT_VERSION
+from workbench.cluster.local import DEFAULT_HTTP_PORT, ClusterSpec, LocalCluster
+from workbench.cluster.status import cluster_status
+from workbench.config import Settings
+from workbench.connect import es_client
+from workbench.errors import WorkbenchError
+
+console = Console(stderr=True)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _step(message: str) -> None:
+    console.print(f"[cyan]•[/cyan] {message}", highlight=False)
+
+
+@contextmanager
+def _steps(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner whose text follows the steps, each also printed as a line."""
+    with console.status(title, spinner="dots") as status:
+
+        def step(message: str) -> None:
+            status.update(message)
+            _step(message)
+
+        yield step
+
+
+def _cluster(name: str, nodes: int = 1, port: int = DEFAULT_HTTP_PORT, **kw: Any) -> LocalCluster:
+    return LocalCluster(
+        ClusterSpec(home=Settings.from_env().home, name=name, nodes=nodes, http_port=port, **kw)
+    )
+
+
+name_option = click.option(
+    "--name", default="local", show_default=True, help="Which local cluster (a directory name)."
+)
+
+
+@click.group()
+@click.version_option(package_name="commerce-workbench")
+def cli() -> None:
+    """Analytics and operations workbench for e-commerce on Elasticsearch and Kibana."""
+
+
+@cli.group()
+def cluster() -> None:
+    """Run a local Elasticsearch (Elastic's test distribution) or inspect any cluster."""
+
+
+@cluster.command()
+@name_option
+@click.option("--nodes", default=1, show_default=True, help="Number of nodes (1-9).")
+@click.option(
+    "--port",
+    default=DEFAULT_HTTP_PORT,
+    show_default=True,
+    help="HTTP port of the first node; node i uses port+i, transport port+100+i.",
+)
+@click.option(
+    "--heap",
+    "heap_mb",
+    type=int,
+    default=None,
+    help="Heap per node in MB [default: 1024, or 512 with several nodes].",
+)
+@click.option(
+    "--version",
+    "es_version",
+    default=DEFAULT_VERSION,
+    show_default=True,
+    help="Elasticsearch version to fetch from Maven Central.",
+)
+@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for health.")
+def up(
+    name: str, nodes: int, port: int, heap_mb: int | None, es_version: str, timeout: float
+) -> None:
+    """Start the local cluster, or reuse it if it is already running."""
+    local = _cluster(name, nodes, port, heap_mb=heap_mb, version=es_version)
+    with _steps("starting Elasticsearch") as step:
+        result = local.up(step=step, timeout=timeout)
+    verb = "reused" if result.reused else f"started in {result.seconds:.1f} s"
+    console.print(f"[green]Elasticsearch {result.version}[/green] at {result.url} ({verb})")
+    click.echo(f"export ES_URL={result.url}")
+
+
+@cluster.command()
+@name_option
+@click.option("--wipe", is_flag=True, help="Also delete the cluster's data, logs and snapshots.")
+def down(name: str, wipe: bool) -> None:
+    """Stop every node of the named local cluster that the workbench started."""
+    _cluster(name).down(step=_step, wipe=wipe)
+
+
+@cluster.command()
+@click.option(
+    "--name", default=None, help="A local cluster to inspect; by default the cluster at ES_URL."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(name: str | None, as_json: bool) -> None:
+    """Version, health, nodes, modules and capabilities of a cluster."""
+    settings = Settings.from_env()
+    url = settings.es_url
+    if name is not None:
+        record = _cluster(name).record
+        if record is None:
+            raise WorkbenchError(f"no local cluster named {name!r}; start it with 'cluster up'")
+        url = record.url
+        settings = Settings(es_url=url, home=settings.home)
+    es = es_client(settings, max_retries=0, request_timeout=10)
+    try:
+        report = cluster_status(es, url)
+    except (TransportError, ApiError) as exc:
+        raise WorkbenchError(
+            f"cannot get the status of {url}: {exc}. Is it running? "
+            f"('workbench cluster up' starts a local node; ES_URL points elsewhere)"
+        ) from None
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    if report["health"] == "red":
+        sys.exit(1)
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    out = Console()
+    out.print(
+        f"[bold]{report['cluster_name']}[/bold] at {report['url']}: "
+        f"Elasticsearch {report['version']}, health [bold]{report['health']}[/bold], "
+        f"{report['number_of_nodes']} node(s)"
+    )
+    out.print(f"modules: {', '.join(report['modules'])}")
+    table = Table("capability", "available", "detail")
+    for cap in report["capabilities"].values():
+        mark = "[green]yes[/green]" if cap["available"] else "[yellow]no[/yellow]"
+        table.add_row(cap["name"], mark, cap["detail"] if cap["available"] else cap["needs"])
+    out.print(table)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where executed notebooks and HTML go.",
+)
+@click.option(
+    "--port", default=DEFAULT_HTTP_PORT, show_default=True, help="HTTP port of the local node."
+)
+@click.option("--keep", is_flag=True, help="Leave the local node running afterwards.")
+def demo(out_dir: Path, port: int, keep: bool) -> None:
+    """Start a local node, run the getting-started notebook, write its HTML report."""
+    from workbench.report import execute
+
+    local = _cluster("demo", port=port)
+    with _steps("starting Elasticsearch") as step:
+        result = local.up(step=step)
+    os.environ["ES_URL"] = result.url
+    try:
+        _step("executing notebooks/00_getting_started.ipynb")
+        executed = execute(REPO_ROOT / "notebooks" / "00_getting_started.ipynb", out_dir)
+    finally:
+        if not (keep or result.reused):
+            local.down(step=_step)
+    console.print(f"[green]report:[/green] {executed.html}")
+
+
+def main() -> None:
+    """Console entry point: actionable errors become one red line and exit status 1."""
+    try:
+        cli()
+    except WorkbenchError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)

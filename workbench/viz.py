@@ -1,0 +1,23 @@
+"""Plotly defaults for the workbench: one theme, and output that renders offline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+TEMPLATE = "plotly_white"
+COLORWAY = ["#0B64DD", "#F04E98", "#00BFB3", "#FEC514", "#6C5CE7", "#FA744E"]
+
+
+def setup() -> None:
+    """Embed plotly.js in notebook output, so executed notebooks and HTML work offline."""
+    pio.renderers.default = "plotly_mimetype+notebook"
+    pio.templates.default = TEMPLATE
+
+
+def bar(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
+    """A bar chart of one column against another, in the workbench's colours."""
+    fig = go.Figure(go.Bar(x=df[x], y=df[y], marker_color=COLORWAY[0]))
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, colorway=COLORWAY)
+    return fig
