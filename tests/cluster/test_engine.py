@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 
 from workbench.cluster.capabilities import probe_capabilities
-from workbench.data.sample import sample_orders
+from workbench.data.sample import MAPPING, sample_orders
 
 pytestmark = pytest.mark.cluster
 INDEX = "wbtest-orders-2026.11"
@@ -19,21 +19,7 @@ INDEX = "wbtest-orders-2026.11"
 def orders(es: Elasticsearch) -> Iterator[list[dict[str, Any]]]:
     es.cluster.put_component_template(
         name="wbtest-orders-mappings",
-        template={
-            "mappings": {
-                "dynamic": "strict",
-                "properties": {
-                    "order_id": {"type": "keyword"},
-                    "@timestamp": {"type": "date"},
-                    "storefront": {"type": "keyword"},
-                    "category": {"type": "keyword"},
-                    "region": {"type": "keyword"},
-                    "items": {"type": "integer"},
-                    "total": {"type": "double"},
-                    "currency": {"type": "keyword"},
-                },
-            }
-        },
+        template={"mappings": MAPPING},
     )
     es.indices.put_index_template(
         name="wbtest-orders",
