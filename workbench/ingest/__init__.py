@@ -1,0 +1,1 @@
+"""Normalise, validate, mask and bulk-load source records; reconcile what arrived."""
