@@ -76,7 +76,7 @@ def decimal_string(amount: float, currency: str) -> str:
 
 
 def minor_units(amount: float, currency: str) -> int:
-    return int(round(amount * 10 ** MINOR_UNITS[currency]))
+    return round(amount * 10.0 ** MINOR_UNITS[currency])
 
 
 def _clean(value: Any) -> Any:

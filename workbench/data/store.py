@@ -200,13 +200,22 @@ def _to_minor(amount_eur: np.ndarray, currency: np.ndarray) -> np.ndarray:
     rate = np.array([EUR_PER_UNIT[c] for c in currency])
     digits = np.array([MINOR_UNITS[c] for c in currency])
     scale = 10.0**digits
-    return np.round(amount_eur / rate * scale) / scale
+    out: np.ndarray = np.round(amount_eur / rate * scale) / scale
+    return out
 
 
 def _eur(amount: np.ndarray, currency: np.ndarray) -> np.ndarray:
     """Vectorised :func:`workbench.data.geo.to_eur`: the same formula, so sums reconcile."""
     rate = np.array([EUR_PER_UNIT[c] for c in currency])
-    return np.round(amount * rate, 2)
+    out: np.ndarray = np.round(amount * rate, 2)
+    return out
+
+
+def _or_none(mask: np.ndarray, values: Any) -> np.ndarray:
+    """``values`` where ``mask`` holds, ``None`` elsewhere (an object array)."""
+    out = np.full(len(mask), None, dtype=object)
+    out[mask] = np.asarray(values, dtype=object)[mask]
+    return out
 
 
 def _luhn_pan(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -235,7 +244,8 @@ def _hour_weights(spec: StoreSpec, flash_hours: np.ndarray) -> np.ndarray:
     weekly = np.where(weekday >= 5, 1.25, np.where(weekday == 0, 0.92, 1.0))
     weights = diurnal * weekly
     weights[flash_hours] *= 6.0
-    return weights / weights.sum()
+    out: np.ndarray = weights / weights.sum()
+    return out
 
 
 def _promotions(rng: np.random.Generator, spec: StoreSpec) -> tuple[pd.DataFrame, np.ndarray]:
@@ -254,7 +264,7 @@ def _promotions(rng: np.random.Generator, spec: StoreSpec) -> tuple[pd.DataFrame
                 "flash_sale": False,
             }
         )
-    flash_hours = []
+    flash_hours: list[int] = []
     for i in range(2 if spec.days >= 3 else 1):
         day = int(rng.integers(0, spec.days))
         hour = day * 24 + 18
@@ -458,13 +468,12 @@ def _events(
             "customer_idx": sess["customer_idx"].to_numpy(),
             "city_idx": sess["city_idx"].to_numpy(),
             "ip": sess["ip"].to_numpy(),
-            "sku": np.where(has_product, products["sku"].to_numpy()[sku_idx], None),
-            "category": np.where(has_product, category, None),
+            "sku": _or_none(has_product, products["sku"].to_numpy()[sku_idx]),
+            "category": _or_none(has_product, category),
             "price_eur": np.where(has_product, products["price_eur"].to_numpy()[sku_idx], np.nan),
-            "query": np.where(
+            "query": _or_none(
                 ev["type"].to_numpy() == "search",
                 [SEARCH_TERMS[c][t] for c, t in zip(category, term_pick, strict=True)],
-                None,
             ),
         }
     )
@@ -477,13 +486,13 @@ def _active_discount(
     """Best discount percentage (and its promotion id) for each timestamp and category."""
     pct = np.zeros(len(ts))
     promo = np.full(len(ts), None, dtype=object)
-    for row in promotions.itertuples():
-        hit = (ts >= row.start_ts) & (ts < row.end_ts)
-        if row.category != "*":
-            hit &= category == row.category
-        better = hit & (row.discount_pct > pct)
-        pct[better] = row.discount_pct
-        promo[better] = row.promotion_id
+    for row in promotions.to_dict("records"):
+        hit = (ts >= int(row["start_ts"])) & (ts < int(row["end_ts"]))
+        if row["category"] != "*":
+            hit &= category == row["category"]
+        better = hit & (float(row["discount_pct"]) > pct)
+        pct[better] = float(row["discount_pct"])
+        promo[better] = row["promotion_id"]
     return pct, promo
 
 
@@ -595,18 +604,15 @@ def _payments(
             "payment_id": [f"P-{spec.seed}-{i:08d}" for i in range(n)],
             "ts": pay["ts"].to_numpy(),
             "session_id": sid,
-            "order_id": np.where(
+            "order_id": _or_none(
                 has_order,
-                orders["order_id"]
-                .reindex(np.where(has_order, order_idx, 0).astype(int))
-                .to_numpy(),
-                None,
+                orders["order_id"].to_numpy()[np.where(has_order, order_idx, 0).astype(int)],
             ),
             "storefront": pay["storefront"].to_numpy(),
             "gateway": np.array(GATEWAYS)[rng.integers(0, len(GATEWAYS), n)],
             "status": status,
-            "decline_code": np.where(
-                status == "declined", np.array(DECLINE_CODES)[rng.integers(0, 4, n)], None
+            "decline_code": _or_none(
+                status == "declined", np.array(DECLINE_CODES)[rng.integers(0, 4, n)]
             ),
             "amount": amount,
             "currency": currency,

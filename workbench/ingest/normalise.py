@@ -66,7 +66,8 @@ def from_minor(value: Any, currency: str) -> float:
         raise RecordError(f"unknown currency {currency!r}")
     if isinstance(value, bool) or not isinstance(value, int):
         raise RecordError(f"minor units must be an integer, got {value!r}")
-    return round(value / 10 ** MINOR_UNITS[currency], MINOR_UNITS[currency])
+    digits = MINOR_UNITS[currency]
+    return round(value / 10.0**digits, digits)
 
 
 def _source(system: str, event_id: Any, original: Any, zone: str) -> Doc:

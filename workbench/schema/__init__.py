@@ -1,0 +1,1 @@
+"""Index design as code: component and index templates, aliases, rollover, conflicts."""
