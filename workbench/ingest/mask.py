@@ -24,8 +24,14 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 CARD = re.compile(r"(?<!\d)\d(?:[ \-]?\d){12,18}(?!\d)")
+# The same shapes over a serialised document: most documents have none left after the
+# structured rules, and one search over their JSON spares walking every value.
+_DIGIT_RUN = re.compile(rb"[\d \-]{13,}")
+_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 EMAIL_MARK = "[email]"
 CARD_MARK = "[card]"
 
@@ -49,12 +55,13 @@ def scrub(text: str) -> str:
     """Remove e-mail addresses and card-number-shaped digit runs from free text."""
     if "@" in text:
         text = EMAIL.sub(EMAIL_MARK, text)
-    if sum(ch.isdigit() for ch in text) >= 13:
-        text = CARD.sub(CARD_MARK, text)
-    return text
+    return CARD.sub(CARD_MARK, text)
 
 
 def truncate_ip(value: str) -> str | None:
+    match = _IPV4.fullmatch(value)
+    if match and all(int(part) <= 255 for part in match.groups()):
+        return ".".join(match.groups()[:3]) + ".0"
     try:
         ip = ipaddress.ip_address(value)
     except ValueError:
@@ -98,11 +105,19 @@ class Masker:
             client["ip"] = truncate_ip(str(client["ip"]))
         source = doc.get("source")
         kept = source.pop("original_timestamp", None) if isinstance(source, dict) else None
-        result: dict[str, Any] = scrub_all(doc)
+        result: dict[str, Any] = scrub_all(doc) if _suspect(orjson.dumps(doc, default=str)) else doc
         if kept is not None:
             # Parsed as this record's time by the normaliser: an epoch, not a card number.
             result["source"]["original_timestamp"] = kept
         return result
+
+
+def _suspect(raw: bytes) -> bool:
+    """Whether serialised JSON may hold an e-mail address or a card-length digit run."""
+    at_signs = raw.count(b"@")
+    if at_signs and at_signs > raw.count(b'"@'):  # '"@timestamp"' is a key, not an address
+        return True
+    return _DIGIT_RUN.search(raw) is not None
 
 
 def scrub_all(value: Any) -> Any:

@@ -4,7 +4,8 @@ For every entity, storefront and UTC day: source count = indexed + dead-lettered
 the indexed EUR sum equals the source sum to the cent wherever nothing was
 dead-lettered (a rejected record's amount cannot be trusted). Dead letters whose day
 cannot be read are reported as ``unknown`` and balance out in the per-storefront
-roll-up, which is what the verdict checks together with the amounts.
+roll-up, which is what the verdict checks together with the amounts (not checked for
+an entity and storefront with such dead letters).
 """
 
 from __future__ import annotations
@@ -100,8 +101,16 @@ class Reconciliation:
         return bool((self.rollup["missing"] == 0).all()) and not self.amount_mismatches().any()
 
     def amount_mismatches(self) -> pd.Series:
+        """Rows whose EUR sums differ, where they can be trusted: no dead letter on the row,
+        and none of unknown day for its entity and storefront."""
         t = self.table
-        checked = t["dead_lettered"] == 0
+        unattributed = t.loc[
+            (t["day"] == "unknown") & (t["dead_lettered"] > 0), ["entity", "storefront"]
+        ].drop_duplicates()
+        doubtful = t.set_index(["entity", "storefront"]).index.isin(
+            unattributed.set_index(["entity", "storefront"]).index
+        )
+        checked = (t["dead_lettered"] == 0) & ~doubtful
         return checked & ((t["source_amount_eur"] - t["indexed_amount_eur"]).abs() > CENT)
 
     def differences(self) -> pd.DataFrame:
