@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from elasticsearch import ApiError, TransportError
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from workbench.cluster.distribution import DEFAULT_VERSION
@@ -20,7 +21,11 @@ from workbench.cluster.local import DEFAULT_HTTP_PORT, ClusterSpec, LocalCluster
 from workbench.cluster.status import cluster_status
 from workbench.config import Settings
 from workbench.connect import es_client
+from workbench.data.store import STOREFRONTS, StoreSpec
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.ingest.seed import SeedResult
 
 console = Console(stderr=True)
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +142,88 @@ def status(name: str | None, as_json: bool) -> None:
         _print_status(report)
     if report["health"] == "red":
         sys.exit(1)
+
+
+@cli.command("seed")
+@click.option("--orders", default=5000, show_default=True, help="Orders to generate.")
+@click.option("--days", default=30, show_default=True, help="Days of history.")
+@click.option("--seed", "seed_value", default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--storefronts",
+    default=",".join(STOREFRONTS),
+    show_default=True,
+    help="Comma-separated storefront dialects.",
+)
+@click.option("--replicas", default=0, show_default=True, help="Replicas per index.")
+@click.option("--fresh", is_flag=True, help="Discard an interrupted job and start over.")
+def seed_command(
+    orders: int, days: int, seed_value: int, storefronts: str, replicas: int, fresh: bool
+) -> None:
+    """Generate a synthetic store, ingest it (spool, dead letters) and reconcile it.
+
+    Running the same command again after an interruption resumes the load.
+    """
+    from workbench.ingest.seed import seed
+
+    settings = Settings.from_env()
+    try:
+        spec = StoreSpec(
+            orders=orders,
+            days=days,
+            seed=seed_value,
+            storefronts=tuple(s.strip() for s in storefronts.split(",")),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    with Progress(console=console, transient=True) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(label: str, done: int, total: int | None) -> None:
+            if label not in ("spool", "send"):
+                console.print(f"[yellow]{label}[/yellow]")
+                return
+            if label not in tasks:
+                tasks[label] = bars.add_task(label, total=total)
+            bars.update(tasks[label], completed=done, total=total)
+
+        result = seed(
+            es_client(settings),
+            settings.home,
+            spec,
+            replicas=replicas,
+            fresh=fresh,
+            progress=progress,
+        )
+    _print_seed(result)
+    if not result.reconciliation.passed:
+        sys.exit(1)
+
+
+def _print_seed(result: SeedResult) -> None:
+    out = Console()
+    s = result.summary
+    out.print(
+        f"job {result.job_dir}: {s.source_records:,} source records "
+        f"({s.skipped_on_resume:,} already spooled), {s.indexed:,} indexed this run, "
+        f"{sum(s.dead_lettered.values()):,} dead-lettered {s.dead_lettered or ''}, "
+        f"{s.outages} outage(s), {s.seconds:.1f} s"
+    )
+    table = Table("entity", "storefront", "source", "indexed", "dead-lettered", "missing")
+    for row in result.reconciliation.rollup.itertuples():
+        style = "" if row.missing == 0 else "red"
+        table.add_row(
+            str(row.entity),
+            str(row.storefront),
+            f"{row.source_count:,}",
+            f"{row.indexed:,}",
+            f"{row.dead_lettered:,}",
+            str(row.missing),
+            style=style,
+        )
+    out.print(table)
+    verdict = result.reconciliation.verdict()
+    colour = "green" if verdict["status"] == "pass" else "red"
+    out.print(f"reconciliation: [{colour}]{verdict['status']}[/{colour}] {verdict['metrics']}")
 
 
 def _print_status(report: dict[str, Any]) -> None:

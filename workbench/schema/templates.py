@@ -296,3 +296,12 @@ def rollover(
         alias=domain.write_alias, conditions=conditions or ROLLOVER_CONDITIONS, dry_run=dry_run
     )
     return dict(response.body)
+
+
+def delete_indices(es: Elasticsearch) -> list[str]:
+    """Delete every ``commerce-*`` index (names resolved first: wildcard deletes are
+    refused by clusters with ``action.destructive_requires_name``)."""
+    names = sorted(es.indices.get(index=f"{PREFIX}-*", expand_wildcards="all").body)
+    for start in range(0, len(names), 50):
+        es.indices.delete(index=",".join(names[start : start + 50]))
+    return names
