@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from workbench.cluster.process import port_in_use
 from workbench.config import Settings
 from workbench.connect import es_client
 
@@ -28,3 +29,13 @@ def es(settings: Settings) -> Iterator[Elasticsearch]:
         )
     yield client
     client.close()
+
+
+def free_ports(count: int) -> int:
+    """A first HTTP port such that it, the next ``count - 1`` and their transport ports
+    (HTTP + 100) are free on loopback."""
+    for base in range(9600, 9900, 10):
+        ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
+        if not any(port_in_use(p) for p in ports):
+            return base
+    raise RuntimeError("no free loopback ports between 9600 and 9900")

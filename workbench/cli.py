@@ -156,8 +156,15 @@ def status(name: str | None, as_json: bool) -> None:
 )
 @click.option("--replicas", default=0, show_default=True, help="Replicas per index.")
 @click.option("--fresh", is_flag=True, help="Discard an interrupted job and start over.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and verdict as JSON.")
 def seed_command(
-    orders: int, days: int, seed_value: int, storefronts: str, replicas: int, fresh: bool
+    orders: int,
+    days: int,
+    seed_value: int,
+    storefronts: str,
+    replicas: int,
+    fresh: bool,
+    as_json: bool,
 ) -> None:
     """Generate a synthetic store, ingest it (spool, dead letters) and reconcile it.
 
@@ -194,7 +201,19 @@ def seed_command(
             fresh=fresh,
             progress=progress,
         )
-    _print_seed(result)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "job": str(result.job_dir),
+                    "load": result.summary.as_dict(),
+                    "reconciliation": result.reconciliation.verdict(),
+                },
+                indent=2,
+            )
+        )
+    else:
+        _print_seed(result)
     if not result.reconciliation.passed:
         sys.exit(1)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_ports
 from workbench.cluster.distribution import DEFAULT_VERSION
 from workbench.cluster.process import is_node_of, port_in_use
 from workbench.config import Settings
@@ -30,15 +31,6 @@ def workbench(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         env=env or os.environ.copy(),
         check=False,
     )
-
-
-def free_ports(count: int) -> int:
-    """A first HTTP port such that it, the next ``count - 1`` and their transport ports are free."""
-    for base in range(9600, 9900, 10):
-        ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
-        if not any(port_in_use(p) for p in ports):
-            return base
-    raise RuntimeError("no free loopback ports between 9600 and 9900")
 
 
 def our_nodes(name: str) -> list[int]:
