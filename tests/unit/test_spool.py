@@ -11,36 +11,60 @@ from workbench.ingest.validate import problems
 
 def fill(spool: Spool, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        spool.append({"id": f"d{i}"}, orjson.dumps({"n": i}))
+        spool.append("idx", f"d{i}", orjson.dumps({"n": i}))
     spool.flush()
 
 
-def test_pending_resumes_after_acknowledged(tmp_path: Path) -> None:
-    spool = Spool(tmp_path, segment_bytes=200)
+def ids(spool: Spool, max_docs: int = 7) -> list[str]:
+    return [
+        orjson.loads(a)["index"]["_id"]
+        for chunk in spool.chunks(max_docs, 1 << 20)
+        for a in chunk.actions
+    ]
+
+
+def test_chunks_resume_after_acknowledged(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, segment_bytes=300)
     fill(spool, 30)
     assert len(spool.segments()) > 2, "small segments force rotation"
-    entries = list(spool.pending())
-    assert [e.header["id"] for e in entries] == [f"d{i}" for i in range(30)]
-    spool.acknowledge(entries[11].end)
-    reopened = Spool(tmp_path, segment_bytes=200)
-    assert [e.header["id"] for e in reopened.pending()][:2] == ["d12", "d13"]
-    assert len(list(reopened.pending())) == 18
-    assert min(reopened.segments()) == entries[11].end.segment, "acknowledged segments go"
-    reopened.acknowledge(list(reopened.pending())[-1].end)
-    assert list(reopened.pending()) == []
+    assert ids(spool) == [f"d{i}" for i in range(30)]
+    chunks = list(spool.chunks(12, 1 << 20))
+    assert [len(c.actions) for c in chunks] == [12, 12, 6]
+    body = chunks[0].body()
+    assert body.count(b"\n") == 24, "a chunk is a ready _bulk body"
+    assert chunks[0].body([1]) == chunks[0].actions[1] + chunks[0].documents[1]
+    spool.acknowledge(chunks[0].end)
+    reopened = Spool(tmp_path, segment_bytes=300)
+    assert ids(reopened) == [f"d{i}" for i in range(12, 30)]
+    assert min(reopened.segments()) == chunks[0].end.segment, "acknowledged segments go"
+    reopened.acknowledge(list(reopened.chunks(100, 1 << 20))[-1].end)
+    assert list(reopened.chunks(100, 1 << 20)) == []
     assert reopened.size() == 0
 
 
-def test_torn_last_line_is_cut_on_reopen(tmp_path: Path) -> None:
+def test_chunks_respect_the_byte_limit(tmp_path: Path) -> None:
     spool = Spool(tmp_path)
-    fill(spool, 3)
-    spool.close()
-    segment = tmp_path / "segment-000001.ndjson"
-    with segment.open("ab") as fh:
-        fh.write(b'{"id":"torn"}\t{"n":')
-    reopened = Spool(tmp_path)
-    fill(reopened, 1, start=3)
-    assert [e.header["id"] for e in reopened.pending()] == ["d0", "d1", "d2", "d3"]
+    fill(spool, 10)
+    sizes = [len(c.actions) for c in spool.chunks(100, 100)]
+    assert sum(sizes) == 10
+    assert max(sizes) < 10
+
+
+def test_torn_last_record_is_cut_on_reopen(tmp_path: Path) -> None:
+    for torn in (
+        b'{"index":{"_index":"idx","_id":"torn"}}\n{"n":',
+        b'{"index":{"_in',
+        b'{"index":{"_index":"idx","_id":"torn"}}\n',
+    ):
+        directory = tmp_path / str(len(torn))
+        spool = Spool(directory)
+        fill(spool, 3)
+        spool.close()
+        with (directory / "segment-000001.ndjson").open("ab") as fh:
+            fh.write(torn)
+        reopened = Spool(directory)
+        fill(reopened, 1, start=3)
+        assert ids(reopened) == ["d0", "d1", "d2", "d3"], torn
 
 
 def test_acknowledged_default_and_position(tmp_path: Path) -> None:

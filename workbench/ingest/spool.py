@@ -1,10 +1,11 @@
 """A durable on-disk spool of bulk-ready documents with a send checkpoint.
 
-Records are appended to numbered segment files, one line each:
-``<header JSON>\\t<document JSON>\\n`` where the header holds index, id, entity and
-attribution. ``flush()`` fsyncs. A checkpoint (segment, byte offset) marks what
+Records are appended to numbered segment files in the ``_bulk`` format itself: an action
+line (``{"index":{"_index":…,"_id":…}}``) and a document line, so a chunk of the spool
+is a ready request body and sending costs no per-document serialisation. ``flush()``
+fsyncs. A checkpoint (segment, byte offset) marks what
 Elasticsearch has acknowledged; it is replaced atomically (write, fsync, rename), so a
-crash at any moment resumes from the last acknowledged record. A torn last line, left
+crash at any moment resumes from the last acknowledged record. A torn last record, left
 by a crash mid-write, is cut off when the spool is reopened.
 """
 
@@ -14,7 +15,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -28,12 +28,20 @@ class Position:
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One spooled record and where it ends in the spool."""
+class Chunk:
+    """Consecutive spooled records: their action and document lines, and where they end."""
 
-    header: dict[str, Any]
-    document: bytes
+    actions: list[bytes]
+    documents: list[bytes]
     end: Position
+
+    def body(self, which: list[int] | None = None) -> bytes:
+        picked = range(len(self.actions)) if which is None else which
+        return b"".join(self.actions[i] + self.documents[i] for i in picked)
+
+
+def action_line(index: str, doc_id: str) -> bytes:
+    return orjson.dumps({"index": {"_index": index, "_id": doc_id}}) + b"\n"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -72,23 +80,26 @@ class Spool:
 
     @staticmethod
     def _repair(path: Path) -> None:
-        """Cut a torn last line (no newline) left by a crash during a write."""
+        """Cut a torn last record left by a crash during a write: a partial line, or an
+        action line whose document line never made it."""
         if not path.exists() or path.stat().st_size == 0:
             return
-        with path.open("rb+") as fh:
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) == b"\n":
-                return
-            data = path.read_bytes()
-            fh.truncate(data.rfind(b"\n") + 1)
+        data = path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        last = data.rfind(b"\n", 0, keep - 1) + 1
+        if keep and data.startswith(b'{"index"', last):
+            keep = last
+        if keep != len(data):
+            with path.open("rb+") as fh:
+                fh.truncate(keep)
 
-    def append(self, header: dict[str, Any], document: bytes) -> None:
+    def append(self, index: str, doc_id: str, document: bytes) -> None:
         if self._fh.tell() >= self.segment_bytes:
             self.flush()
             self._fh.close()
             self._segment += 1
             self._fh = self._path(self._segment).open("ab")
-        self._fh.write(orjson.dumps(header) + b"\t" + document + b"\n")
+        self._fh.write(action_line(index, doc_id) + document + b"\n")
 
     def flush(self) -> None:
         self._fh.flush()
@@ -115,9 +126,13 @@ class Spool:
             if segment < position.segment:
                 self._path(segment).unlink(missing_ok=True)
 
-    def pending(self) -> Iterator[Entry]:
-        """Every record after the acknowledged position, in order."""
+    def chunks(self, max_docs: int, max_bytes: int) -> Iterator[Chunk]:
+        """The records after the acknowledged position, in order, a chunk at a time."""
         start = self.acknowledged
+        actions: list[bytes] = []
+        documents: list[bytes] = []
+        size = 0
+        end = start
         for segment in self.segments():
             if segment < start.segment:
                 continue
@@ -125,12 +140,21 @@ class Spool:
                 if segment == start.segment:
                     fh.seek(start.offset)
                 offset = fh.tell()
-                for line in fh:
-                    offset += len(line)
-                    if not line.endswith(b"\n"):
+                lines = iter(fh)
+                for action in lines:
+                    document = next(lines, b"")
+                    if not document.endswith(b"\n"):
                         break
-                    header, _, document = line[:-1].partition(b"\t")
-                    yield Entry(orjson.loads(header), document, Position(segment, offset))
+                    offset += len(action) + len(document)
+                    actions.append(action)
+                    documents.append(document)
+                    size += len(action) + len(document)
+                    end = Position(segment, offset)
+                    if len(actions) >= max_docs or size >= max_bytes:
+                        yield Chunk(actions, documents, end)
+                        actions, documents, size = [], [], 0
+        if actions:
+            yield Chunk(actions, documents, end)
 
     def size(self) -> int:
         """Bytes of spool not yet acknowledged (an upper bound of what is left to send)."""
