@@ -245,6 +245,57 @@ def _print_seed(result: SeedResult) -> None:
     out.print(f"reconciliation: [{colour}]{verdict['status']}[/{colour}] {verdict['metrics']}")
 
 
+def _parameter(value: str) -> Any:
+    """A ``-p`` value as YAML would read it: numbers, booleans, lists; else the string."""
+    import yaml
+
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+
+
+@cli.command("run")
+@click.argument("runbook")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A runbook parameter (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where the executed notebook, HTML and verdict go.",
+)
+def run_command(runbook: str, parameters: tuple[tuple[str, str], ...], out_dir: Path) -> None:
+    """Execute a runbook; exit 1 when its verdict is fail, 2 when the runbook breaks."""
+    from workbench.runbook import RunbookError, run
+
+    try:
+        result = run(runbook, {k: _parameter(v) for k, v in parameters}, out_dir)
+    except RunbookError as exc:
+        console.print(f"[red]runbook error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    verdict = result.verdict
+    colour = "green" if result.passed else "red"
+    console.print(
+        f"{verdict['runbook']}: [{colour}]{verdict['status']}[/{colour}] {verdict['metrics']}",
+        highlight=False,
+    )
+    for finding in verdict["findings"]:
+        console.print(f"  - {finding}", highlight=False)
+    console.print(f"report: {result.html}\nverdict: {result.verdict_path}")
+    if not result.passed:
+        sys.exit(1)
+
+
 def _print_status(report: dict[str, Any]) -> None:
     out = Console()
     out.print(

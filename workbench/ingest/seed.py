@@ -14,7 +14,7 @@ from workbench.data.store import ENTITIES, Store, StoreSpec, generate
 from workbench.ingest.loader import Loader, LoadSummary, Progress
 from workbench.ingest.mask import Masker, load_key
 from workbench.ingest.reconcile import Reconciliation, reconcile_job
-from workbench.schema.templates import delete_indices, install, money_type
+from workbench.schema.templates import delete_indices, domains, install, money_type
 
 
 @dataclass
@@ -50,12 +50,19 @@ def seed(
         shutil.rmtree(directory)
     if not (directory / "manifest.json").exists():
         delete_indices(es)
-    domains = install(es, money_type(probe_capabilities(es)), replicas=replicas)
+    installed = install(es, money_type(probe_capabilities(es)), replicas=replicas)
     store = generate(spec)
-    loader = Loader(es, directory, Masker(load_key(home)), domains, progress=progress)
+    loader = Loader(es, directory, Masker(load_key(home)), installed, progress=progress)
     try:
         summary = loader.run(source_records(store), total=record_count(store))
     finally:
         loader.close()
-    reconciliation = reconcile_job(es, domains, store.totals, loader.dead_letter_path)
+    reconciliation = reconcile_job(es, installed, store.totals, loader.dead_letter_path)
     return SeedResult(store, summary, reconciliation, directory)
+
+
+def reconcile_seed(es: Elasticsearch, home: Path, spec: StoreSpec) -> Reconciliation:
+    """Reconcile the cluster against ``spec``'s store and its load job's dead letters."""
+    all_domains = domains(money_type(probe_capabilities(es)))
+    dead_letters = job_dir(home, spec) / "dead-letter.ndjson"
+    return reconcile_job(es, all_domains, generate(spec).totals, dead_letters)
