@@ -324,21 +324,33 @@ def _print_status(report: dict[str, Any]) -> None:
     "--port", default=DEFAULT_HTTP_PORT, show_default=True, help="HTTP port of the local node."
 )
 @click.option("--keep", is_flag=True, help="Leave the local node running afterwards.")
-def demo(out_dir: Path, port: int, keep: bool) -> None:
-    """Start a local node, run the getting-started notebook, write its HTML report."""
+@click.option("--orders", default=2000, show_default=True, help="Orders in the demo store.")
+def demo(out_dir: Path, port: int, keep: bool, orders: int) -> None:
+    """Start a local node, seed and reconcile a store, run the notebooks, write reports."""
     from workbench.report import execute
+    from workbench.runbook import run
 
     local = _cluster("demo", port=port)
     with _steps("starting Elasticsearch") as step:
         result = local.up(step=step)
     os.environ["ES_URL"] = result.url
     try:
+        _step(f"seeding a {orders:,}-order store and reconciling it (runbook)")
+        reconciliation = run(
+            "ingest_reconciliation", {"orders": orders, "days": 14, "fresh": True}, out_dir
+        )
         _step("executing notebooks/00_getting_started.ipynb")
         executed = execute(REPO_ROOT / "notebooks" / "00_getting_started.ipynb", out_dir)
     finally:
         if not (keep or result.reused):
             local.down(step=_step)
-    console.print(f"[green]report:[/green] {executed.html}")
+    verdict = reconciliation.verdict
+    console.print(
+        f"ingest reconciliation: {verdict['status']} {verdict['metrics']}", highlight=False
+    )
+    console.print(f"[green]reports:[/green] {reconciliation.html}, {executed.html}")
+    if not reconciliation.passed:
+        sys.exit(1)
 
 
 def main() -> None:
