@@ -38,14 +38,20 @@ MASKER = Masker(b"benchmark-key-0123456789")
 CHUNK = 5000
 
 
-def prepared(store_records: list[tuple[str, str, Any]], all_domains: dict[str, Any]
-             ) -> list[tuple[str, str, dict[str, Any]]]:
+def prepared(
+    store_records: list[tuple[str, str, Any]], all_domains: dict[str, Any]
+) -> list[tuple[str, str, dict[str, Any]]]:
     """(index, id, masked document) for every record, as the baselines receive them."""
     out = []
     for system, entity, payload in store_records:
         doc = MASKER.mask(normalise(system, entity, payload))
-        out.append((all_domains[entity].index_for(doc["@timestamp"]),
-                    f"{system}:{doc['source']['event_id']}", doc))
+        out.append(
+            (
+                all_domains[entity].index_for(doc["@timestamp"]),
+                f"{system}:{doc['source']['event_id']}",
+                doc,
+            )
+        )
     return out
 
 
@@ -71,7 +77,7 @@ def raw_bulk(es: Elasticsearch, docs: list[tuple[str, str, dict[str, Any]]]) -> 
     bodies = []
     for start in range(0, len(docs), CHUNK):
         lines = []
-        for index, doc_id, doc in docs[start:start + CHUNK]:
+        for index, doc_id, doc in docs[start : start + CHUNK]:
             lines.append(orjson.dumps({"index": {"_index": index, "_id": doc_id}}))
             lines.append(orjson.dumps(doc))
         bodies.append(b"\n".join(lines) + b"\n")
@@ -91,8 +97,9 @@ def helper_bulk(es: Elasticsearch, docs: list[tuple[str, str, dict[str, Any]]]) 
     return run
 
 
-def loader_send(es: Elasticsearch, records: list[tuple[str, str, Any]], job: Path,
-                spooled: dict[str, float]) -> Any:
+def loader_send(
+    es: Elasticsearch, records: list[tuple[str, str, Any]], job: Path, spooled: dict[str, float]
+) -> Any:
     all_domains = domains({"type": "double"})
     loader = Loader(es, job, MASKER, all_domains)
     summary = LoadSummary()
@@ -120,9 +127,21 @@ def generator_vs_faker(orders: int, faker_rows: int) -> None:
     began = time.perf_counter()
     store = generate(StoreSpec(orders=orders, days=30, seed=11))
     seconds = time.perf_counter() - began
-    rows = sum(len(getattr(store, n)) for n in ("orders", "line_items", "events", "payments",
-                                                 "refunds", "shipments", "inventory",
-                                                 "price_updates", "sessions", "customers"))
+    rows = sum(
+        len(getattr(store, n))
+        for n in (
+            "orders",
+            "line_items",
+            "events",
+            "payments",
+            "refunds",
+            "shipments",
+            "inventory",
+            "price_updates",
+            "sessions",
+            "customers",
+        )
+    )
     ours = rows / seconds
     try:
         from faker import Faker
@@ -133,11 +152,19 @@ def generator_vs_faker(orders: int, faker_rows: int) -> None:
     Faker.seed(11)
     began = time.perf_counter()
     for i in range(faker_rows):
-        {"order_id": f"O-{i}", "ts": fake.date_time_this_month(), "email": fake.email(),
-         "city": fake.city(), "country": fake.country_code(), "lat": fake.latitude(),
-         "lon": fake.longitude(), "sku": fake.bothify("SKU-#####"),
-         "total": fake.pydecimal(left_digits=3, right_digits=2, positive=True),
-         "card": fake.credit_card_number(), "ip": fake.ipv4_public()}
+        {
+            "order_id": f"O-{i}",
+            "ts": fake.date_time_this_month(),
+            "email": fake.email(),
+            "city": fake.city(),
+            "country": fake.country_code(),
+            "lat": fake.latitude(),
+            "lon": fake.longitude(),
+            "sku": fake.bothify("SKU-#####"),
+            "total": fake.pydecimal(left_digits=3, right_digits=2, positive=True),
+            "card": fake.credit_card_number(),
+            "ip": fake.ipv4_public(),
+        }
     baseline = faker_rows / (time.perf_counter() - began)
     print(f"{'generator':<22} {ours:>10,.0f} rows/s  ({rows:,} rows of every entity)")
     print(f"{'Faker row by row':<22} {baseline:>10,.0f} rows/s")
@@ -164,9 +191,11 @@ def main() -> None:
         send = timed("loader send", es, n, loader_send(es, records, work / "a", spooled))
         full = timed("loader end to end", es, n, loader_full(es, records, work / "b"))
         print(f"{'loader spool phase':<22} {n / spooled['seconds']:>10,.0f} docs/s")
-        print(f"loader send / raw: {send / raw:.2f}x (target >= 0.9x); "
-              f"loader send / helpers.bulk: {send / helper:.2f}x (target >= 1.5x); "
-              f"end to end / raw: {full / raw:.2f}x")
+        print(
+            f"loader send / raw: {send / raw:.2f}x (target >= 0.9x); "
+            f"loader send / helpers.bulk: {send / helper:.2f}x (target >= 1.5x); "
+            f"end to end / raw: {full / raw:.2f}x"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
         delete_indices(es)
