@@ -27,7 +27,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from workbench.config import Settings
 from workbench.connect import es_client
-from workbench.data.dialects import source_records
+from workbench.data.dialects import ENTITY_ORDER, source_records
 from workbench.data.store import StoreSpec, generate
 from workbench.ingest.loader import Loader, LoadSummary
 from workbench.ingest.mask import Masker
@@ -127,21 +127,8 @@ def generator_vs_faker(orders: int, faker_rows: int) -> None:
     began = time.perf_counter()
     store = generate(StoreSpec(orders=orders, days=30, seed=11))
     seconds = time.perf_counter() - began
-    rows = sum(
-        len(getattr(store, n))
-        for n in (
-            "orders",
-            "line_items",
-            "events",
-            "payments",
-            "refunds",
-            "shipments",
-            "inventory",
-            "price_updates",
-            "sessions",
-            "customers",
-        )
-    )
+    frames = (*ENTITY_ORDER, "line_items", "sessions", "customers")
+    rows = sum(len(getattr(store, name)) for name in frames)
     ours = rows / seconds
     try:
         from faker import Faker

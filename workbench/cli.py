@@ -58,6 +58,16 @@ name_option = click.option(
 )
 
 
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where executed notebooks, HTML reports and verdicts go.",
+)
+
+
 @click.group()
 @click.version_option(package_name="commerce-workbench")
 def cli() -> None:
@@ -266,14 +276,7 @@ def _parameter(value: str) -> Any:
     metavar="NAME VALUE",
     help="A runbook parameter (repeatable).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where the executed notebook, HTML and verdict go.",
-)
+@out_option
 def run_command(runbook: str, parameters: tuple[tuple[str, str], ...], out_dir: Path) -> None:
     """Execute a runbook; exit 1 when its verdict is fail, 2 when the runbook breaks."""
     from workbench.runbook import RunbookError, run
@@ -312,14 +315,7 @@ def _print_status(report: dict[str, Any]) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where executed notebooks and HTML go.",
-)
+@out_option
 @click.option(
     "--port", default=DEFAULT_HTTP_PORT, show_default=True, help="HTTP port of the local node."
 )

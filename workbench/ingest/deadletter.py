@@ -10,7 +10,6 @@ same rejection twice; :func:`read` keeps one per key.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import orjson
 
 from workbench.ingest.mask import scrub_all
+from workbench.ingest.spool import sync
 
 
 class DeadLetters:
@@ -54,11 +54,10 @@ class DeadLetters:
         self.written += 1
 
     def flush(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        sync(self._fh)
 
     def close(self) -> None:
-        self.flush()
+        sync(self._fh)
         self._fh.close()
 
 

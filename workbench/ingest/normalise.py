@@ -378,11 +378,18 @@ def _custom_event(p: Doc) -> Doc:
     )
 
 
-def _payment_doc(
-    payment_id: str, ts: str, storefront: str, amount: float, currency: str, extra: Doc
+def _money_doc(
+    id_field: str,
+    record_id: str,
+    ts: str,
+    storefront: str,
+    amount: float,
+    currency: str,
+    extra: Doc,
 ) -> Doc:
+    """A payment or refund: its id, time, amount in its currency and in EUR."""
     return {
-        "payment_id": payment_id,
+        id_field: record_id,
         "@timestamp": ts,
         "storefront": storefront,
         "amount": amount,
@@ -395,7 +402,8 @@ def _payment_doc(
 def _shopify_payment(p: Doc) -> Doc:
     ts, zone = parse_offset_time(p["created_at"])
     details = p.get("payment_details", {})
-    return _payment_doc(
+    return _money_doc(
+        "payment_id",
         p["id"],
         ts,
         "shopify",
@@ -419,7 +427,8 @@ def _shopify_payment(p: Doc) -> Doc:
 def _magento_payment(p: Doc) -> Doc:
     info = p.get("additional_information", {})
     ccy = p["currency_code"]
-    return _payment_doc(
+    return _money_doc(
+        "payment_id",
         p["transaction_id"],
         parse_naive_utc(p["created_at"]),
         "magento",
@@ -441,7 +450,8 @@ def _custom_payment(p: Doc) -> Doc:
     card = p.get("card", {})
     if p["result"] not in _CUSTOM_STATUS:
         raise RecordError(f"unknown payment result {p['result']!r}")
-    return _payment_doc(
+    return _money_doc(
+        "payment_id",
         p["paymentId"],
         parse_epoch_ms(p["ts"]),
         "custom",
@@ -459,24 +469,11 @@ def _custom_payment(p: Doc) -> Doc:
     )
 
 
-def _refund_doc(
-    refund_id: str, ts: str, storefront: str, amount: float, currency: str, extra: Doc
-) -> Doc:
-    return {
-        "refund_id": refund_id,
-        "@timestamp": ts,
-        "storefront": storefront,
-        "amount": amount,
-        "currency": currency,
-        "amount_eur": to_eur(amount, currency),
-        **extra,
-    }
-
-
 def _shopify_refund(p: Doc) -> Doc:
     ts, zone = parse_offset_time(p["created_at"])
     tx = p["transactions"][0]
-    return _refund_doc(
+    return _money_doc(
+        "refund_id",
         p["id"],
         ts,
         "shopify",
@@ -493,7 +490,8 @@ def _shopify_refund(p: Doc) -> Doc:
 
 def _magento_refund(p: Doc) -> Doc:
     ccy = p["order_currency_code"]
-    return _refund_doc(
+    return _money_doc(
+        "refund_id",
         p["entity_id"],
         parse_naive_utc(p["created_at"]),
         "magento",
@@ -509,7 +507,8 @@ def _magento_refund(p: Doc) -> Doc:
 
 
 def _custom_refund(p: Doc) -> Doc:
-    return _refund_doc(
+    return _money_doc(
+        "refund_id",
         p["refundId"],
         parse_epoch_ms(p["ts"]),
         "custom",

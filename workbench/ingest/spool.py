@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -44,13 +45,18 @@ def action_line(index: str, doc_id: str) -> bytes:
     return orjson.dumps({"index": {"_index": index, "_id": doc_id}}) + b"\n"
 
 
+def sync(fh: BinaryIO) -> None:
+    """Push what was written to ``fh`` onto the disk."""
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+        sync(fh)
     tmp.replace(path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -102,11 +108,10 @@ class Spool:
         self._fh.write(action_line(index, doc_id) + document + b"\n")
 
     def flush(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        sync(self._fh)
 
     def close(self) -> None:
-        self.flush()
+        sync(self._fh)
         self._fh.close()
 
     @property
