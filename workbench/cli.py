@@ -228,6 +228,62 @@ def seed_command(
         sys.exit(1)
 
 
+@cli.command("ingest")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--system",
+    required=True,
+    type=click.Choice(["shopify", "magento", "custom", "feed"]),
+    help="The dialect the file is in.",
+)
+@click.option(
+    "--entity",
+    required=True,
+    type=click.Choice(
+        [
+            "products",
+            "customers",
+            "orders",
+            "events",
+            "payments",
+            "refunds",
+            "shipments",
+            "inventory",
+            "price_updates",
+        ]
+    ),
+    help="What each line is.",
+)
+@click.option("--replicas", default=0, show_default=True, help="Replicas for new indices.")
+def ingest_command(path: Path, system: str, entity: str, replicas: int) -> None:
+    """Load an NDJSON export (one payload per line) through the ingestion path.
+
+    Lines that are not JSON, fail validation or are rejected by Elasticsearch go to the
+    job's dead-letter file. Run the same command again to resume an interrupted load.
+    """
+    from workbench.cluster.capabilities import probe_capabilities
+    from workbench.ingest.files import ndjson_records
+    from workbench.ingest.loader import Loader
+    from workbench.ingest.mask import Masker, load_key
+    from workbench.schema.templates import install, money_type
+
+    settings = Settings.from_env()
+    es = es_client(settings)
+    installed = install(es, money_type(probe_capabilities(es)), replicas=replicas)
+    job = settings.home / "ingest" / f"file-{path.stem}-{system}-{entity}"
+    loader = Loader(es, job, Masker(load_key(settings.home)), installed)
+    try:
+        summary = loader.run(ndjson_records(path, system, entity))
+    finally:
+        loader.close()
+    click.echo(
+        json.dumps(
+            {"job": str(job), "dead_letters": str(loader.dead_letter_path), **summary.as_dict()},
+            indent=2,
+        )
+    )
+
+
 def _print_seed(result: SeedResult) -> None:
     out = Console()
     s = result.summary

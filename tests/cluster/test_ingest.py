@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -18,6 +23,7 @@ from workbench.ingest.deadletter import read
 from workbench.ingest.loader import Loader
 from workbench.ingest.mask import Masker
 from workbench.ingest.reconcile import es_totals, reconcile_job
+from workbench.ingest.seed import record_count
 from workbench.schema.conflicts import field_conflicts
 from workbench.schema.templates import (
     TOTAL_FIELDS_LIMIT,
@@ -53,9 +59,7 @@ def test_load_reconciles_exactly_and_replays_without_duplicates(
     loader = load(es, domains, tmp_path / "first", source_records(store))
     result = reconcile_job(es, domains, store.totals, loader.dead_letter_path)
     assert result.passed, result.differences()
-    assert result.verdict()["metrics"]["indexed"] == len(store.events) + len(store.orders) + len(
-        store.payments
-    ) + len(store.refunds) + len(store.shipments) + len(store.inventory) + len(store.price_updates)
+    assert result.verdict()["metrics"]["indexed"] == record_count(store)
     # The same source loaded again (a new job) overwrites the same _ids: no duplicates.
     again = load(es, domains, tmp_path / "second", source_records(store))
     assert reconcile_job(es, domains, store.totals, again.dead_letter_path).passed
@@ -221,3 +225,39 @@ def test_money_mapping_follows_the_cluster(es: Elasticsearch, domains: dict[str,
     ]
     assert props["total"] == expected
     assert es_totals(es, domains).empty
+
+
+def test_ndjson_export_goes_through_the_same_path(es: Elasticsearch, tmp_path: Path) -> None:
+    store = generate(StoreSpec(orders=150, days=2, seed=404))
+    lines = [orjson.dumps(p) for s, _, p in source_records(store, ("orders",)) if s == "magento"]
+    broken = [b'{"entity_id": 1, "increment_id": "O-x", ', b"[1, 2, 3]", b"not json at all"]
+    export = tmp_path / "magento-orders.ndjson"
+    export.write_bytes(b"\n".join([*lines[:10], broken[0], *lines[10:], broken[1], broken[2]]))
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "home")}
+    command = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "ingest",
+        str(export),
+        "--system",
+        "magento",
+        "--entity",
+        "orders",
+    ]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["indexed"] == len(lines)
+    assert report["dead_lettered_total"] == 3
+    dead = read(Path(report["dead_letters"]))
+    reasons = sorted(d["reason"] for d in dead)
+    assert sum("is not JSON" in r for r in reasons) == 2
+    assert any("not a JSON object" in r for r in reasons)
+    es.indices.refresh(index="commerce-orders")
+    ids = [orjson.loads(line)["increment_id"] for line in lines]
+    found = es.count(index="commerce-orders", query={"terms": {"order_id": ids}})["count"]
+    assert found == len(lines)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert json.loads(again.stdout)["skipped_on_resume"] == len(lines) + 3
+    assert es.count(index="commerce-orders", query={"terms": {"order_id": ids}})["count"] == found

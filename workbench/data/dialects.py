@@ -49,6 +49,8 @@ MAGENTO_EVENTS = {
 CUSTOM_STATUS = {"success": "APPROVED", "declined": "DECLINED", "error": "ERROR"}
 SHOPIFY_STATUS = {"success": "success", "declined": "failure", "error": "error"}
 ENTITY_ORDER = (
+    "products",
+    "customers",
     "orders",
     "events",
     "payments",
@@ -386,7 +388,29 @@ def render_refund(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_feed(entity: str, row: dict[str, Any]) -> dict[str, Any]:
-    """Back-office feed records: shipments (3PL), inventory and prices (ERP)."""
+    """Back-office feeds: catalogue (PIM), customers (CRM), shipments (3PL), inventory and
+    prices (ERP)."""
+    if entity == "products":
+        return {
+            "sku": row["sku"],
+            "title": row["name"],
+            "productType": row["category"],
+            "vendor": row["brand"],
+            "priceMinor": minor_units(row["price_eur"], "EUR"),
+            "costMinor": minor_units(row["cost_eur"], "EUR"),
+            "snapshotAt": epoch_ms(row["ts"]),
+        }
+    if entity == "customers":
+        city = CITIES[row["city_idx"]]
+        return {
+            "recordId": row["record_id"],
+            "customerId": row["customer_id"],
+            "email": row["email"],
+            "country": city.country,
+            "region": city.region,
+            "city": city.city,
+            "exportedAt": epoch_ms(row["ts"]),
+        }
     if entity == "shipments":
         return {
             "shipmentId": row["shipment_id"],

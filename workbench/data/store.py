@@ -306,6 +306,8 @@ def _catalogue(rng: np.random.Generator, spec: StoreSpec) -> pd.DataFrame:
             "currency": "EUR",
             "popularity": popularity / popularity.sum(),
             "stock": rng.integers(50, 500, n),
+            "ts": spec.start_ts,  # the catalogue snapshot the storefronts start from
+            "storefront": "all",
         }
     )
 
@@ -325,6 +327,9 @@ def _customers(rng: np.random.Generator, spec: StoreSpec) -> pd.DataFrame:
                 f"{f}.{la}{i}@{d}" for f, la, i, d in zip(first, last, ids, domain, strict=True)
             ],
             "city_idx": city,
+            "record_id": [f"CRM-{spec.seed}-{i:07d}" for i in ids],
+            "ts": spec.start_ts,  # the CRM export the store starts from
+            "storefront": "all",
         }
     )
 
@@ -812,6 +817,8 @@ def generate(spec: StoreSpec | None = None) -> Store:
 
 # entity -> (frame attribute, amount column or None)
 ENTITIES: dict[str, tuple[str, str | None]] = {
+    "products": ("products", None),
+    "customers": ("customers", None),
     "orders": ("orders", "total_eur"),
     "events": ("events", None),
     "payments": ("payments", "amount_eur"),

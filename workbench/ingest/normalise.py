@@ -9,6 +9,7 @@ A payload that cannot be mapped raises :class:`RecordError` with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,17 @@ _SHOPIFY_STATUS = {"success": "success", "failure": "declined", "error": "error"
 
 class RecordError(ValueError):
     """A source record that cannot be normalised; the message is the dead-letter reason."""
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """Source text that is not JSON (say, a broken line of an export), and why."""
+
+    text: str
+    error: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _iso(dt: datetime) -> str:
@@ -523,6 +535,31 @@ def _custom_refund(p: Doc) -> Doc:
     )
 
 
+def _product(p: Doc) -> Doc:
+    return {
+        "sku": p["sku"],
+        "@timestamp": parse_epoch_ms(p["snapshotAt"]),
+        "name": p.get("title"),
+        "category": p["productType"],
+        "brand": p.get("vendor"),
+        "price_eur": from_minor(p["priceMinor"], "EUR"),
+        "cost_eur": from_minor(p["costMinor"], "EUR"),
+        "storefront": "all",
+        "source": _source("feed", p["sku"], p["snapshotAt"], "UTC"),
+    }
+
+
+def _customer(p: Doc) -> Doc:
+    return {
+        "record_id": p["recordId"],
+        "@timestamp": parse_epoch_ms(p["exportedAt"]),
+        "customer": {"id": p["customerId"], "email": p.get("email")},
+        "geo": {"country": p.get("country"), "region": p.get("region"), "city": p.get("city")},
+        "storefront": "all",
+        "source": _source("feed", p["recordId"], p["exportedAt"], "UTC"),
+    }
+
+
 def _shipment(p: Doc) -> Doc:
     d = p["destination"]
     return {
@@ -575,6 +612,8 @@ NORMALISERS: dict[tuple[str, str], Callable[[Doc], Doc]] = {
     ("shopify", "refunds"): _shopify_refund,
     ("magento", "refunds"): _magento_refund,
     ("custom", "refunds"): _custom_refund,
+    ("feed", "products"): _product,
+    ("feed", "customers"): _customer,
     ("feed", "shipments"): _shipment,
     ("feed", "inventory"): _inventory,
     ("feed", "price_updates"): _price_update,
@@ -587,6 +626,8 @@ def normalise(system: str, entity: str, payload: Any) -> Doc:
         normaliser = NORMALISERS[(system, entity)]
     except KeyError:
         raise RecordError(f"no normaliser for {entity} from {system!r}") from None
+    if isinstance(payload, Unparsed):
+        raise RecordError(payload.error)
     if not isinstance(payload, dict):
         raise RecordError(f"payload is a {type(payload).__name__}, not a JSON object")
     try:

@@ -10,6 +10,8 @@ from workbench.data.geo import EUR_PER_UNIT
 from workbench.data.store import EVENT_TYPES, STOREFRONTS
 
 ID_FIELD = {
+    "products": "sku",
+    "customers": "record_id",
     "orders": "order_id",
     "events": "event_id",
     "payments": "payment_id",
@@ -23,6 +25,7 @@ MONEY = {
     "payments": ("amount", "amount_eur"),
     "refunds": ("amount", "amount_eur"),
     "price_updates": ("old_price_eur", "new_price_eur"),
+    "products": ("price_eur", "cost_eur"),
 }
 PAYMENT_STATUS = {"success", "declined", "error"}
 
@@ -50,7 +53,7 @@ def problems(entity: str, doc: dict[str, Any]) -> list[str]:
         if not _number(value) or value < 0:
             out.append(f"{name} must be a non-negative number, got {value!r}")
     geo = doc.get("geo")
-    if isinstance(geo, dict):
+    if isinstance(geo, dict) and "location" in geo:
         loc = geo.get("location") or {}
         lat, lon = loc.get("lat"), loc.get("lon")
         if not (_number(lat) and _number(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):

@@ -3,8 +3,10 @@
 Layout: transactional domains are ``dynamic: strict`` in monthly indices; the behaviour
 stream (events) is ``dynamic: false`` in daily indices, so unexpected fields stay in
 ``_source`` without growing the mapping, and free-form attributes go to one
-``flattened`` field. Payments, the only domain holding card tokens, live under the
-``commerce-pii-`` prefix so that roles can grant or deny them as a whole. Every index
+``flattened`` field. Payments (card tokens) and customer contact (hashed e-mails and
+ids with locations) live under the ``commerce-pii-`` prefix, apart from the anonymised
+behaviour stream, so that roles can grant or deny them as a whole. The catalogue is a
+monthly snapshot. Every index
 template adds its read alias; each domain also has a write alias for live ingestion
 that rolls over by age, primary shard size or document count.
 
@@ -102,6 +104,33 @@ def domains(money: dict[str, Any]) -> dict[str, Domain]:
     return {
         d.entity: d
         for d in (
+            Domain(
+                "products",
+                "catalogue",
+                "month",
+                "strict",
+                {
+                    "sku": KEYWORD,
+                    "name": {"type": "text", "fields": {"raw": KEYWORD}},
+                    "category": KEYWORD,
+                    "brand": KEYWORD,
+                    **_money(money, "price_eur", "cost_eur"),
+                },
+                "sku",
+            ),
+            Domain(
+                "customers",
+                "customers",
+                "month",
+                "strict",
+                {
+                    "record_id": KEYWORD,
+                    "customer": person,
+                    "geo": {"properties": {"country": KEYWORD, "region": KEYWORD, "city": KEYWORD}},
+                },
+                "record_id",
+                pii=True,
+            ),
             Domain(
                 "orders",
                 "orders",
