@@ -1,0 +1,1 @@
+"""Kibana: saved-object model, validation and files kept in git."""
