@@ -150,6 +150,7 @@ class Settings:
     kibana_url: str | None = None
     kibana_auth: Credentials = field(default_factory=Credentials)
     kibana_space: str | None = None
+    kibana_ca_certs: Path | None = None
     kibana_verify_certs: bool = True
     home: Path = field(default_factory=default_home)
 
@@ -158,8 +159,10 @@ class Settings:
         """Read the variables listed in the README (``os.environ`` by default)."""
         env = os.environ if env is None else env
         ca = env.get("ES_CA_CERTS")
-        if ca and not Path(ca).is_file():
-            raise ConfigError(f"ES_CA_CERTS={ca} is not a file")
+        kibana_ca = env.get("KIBANA_CA_CERTS")
+        for name, value in (("ES_CA_CERTS", ca), ("KIBANA_CA_CERTS", kibana_ca)):
+            if value and not Path(value).is_file():
+                raise ConfigError(f"{name}={value} is not a file")
         home = env.get("WORKBENCH_HOME")
         settings = cls(
             es_url=_url(env, "ES_URL", DEFAULT_ES_URL) or DEFAULT_ES_URL,
@@ -169,6 +172,7 @@ class Settings:
             kibana_url=_url(env, "KIBANA_URL", None),
             kibana_auth=Credentials.from_env(env, "KIBANA"),
             kibana_space=env.get("KIBANA_SPACE") or None,
+            kibana_ca_certs=Path(kibana_ca) if kibana_ca else None,
             kibana_verify_certs=_flag(env, "KIBANA_VERIFY_CERTS", True),
             home=Path(home).expanduser() if home else default_home(),
         )
