@@ -355,6 +355,148 @@ def run_command(runbook: str, parameters: tuple[tuple[str, str], ...], out_dir: 
         sys.exit(1)
 
 
+@cli.group()
+def kibana() -> None:
+    """Kibana saved objects: export, validate, diff and import (KIBANA_URL, KIBANA_SPACE)."""
+
+
+def _pairs(values: tuple[str, ...], sep: str, what: str) -> list[tuple[str, str]]:
+    out = []
+    for value in values:
+        left, found, right = value.partition(sep)
+        if not found or not left or not right:
+            raise click.BadParameter(f"{value!r} is not {what}")
+        out.append((left, right))
+    return out
+
+
+def _bundle(source: str, other: list[Any] | None = None) -> list[Any]:
+    """Objects from a path, or from the live Kibana when ``source`` is ``kibana``."""
+    from workbench.kibana.client import KibanaClient
+    from workbench.kibana.model import read_objects
+
+    if source != "kibana":
+        return read_objects(Path(source))
+    types = sorted({str(o["type"]) for o in other or []}) or ["dashboard"]
+    with KibanaClient.from_settings() as client:
+        return client.export(types=types, include_references_deep=True)
+
+
+@kibana.command("export")
+@click.option("--type", "types", multiple=True, help="Export every object of this type.")
+@click.option("--object", "objects", multiple=True, metavar="TYPE:ID", help="Export this object.")
+@click.option("--deep", is_flag=True, help="Include everything the objects reference.")
+@click.argument("out", type=click.Path(path_type=Path))
+def kibana_export(types: tuple[str, ...], objects: tuple[str, ...], deep: bool, out: Path) -> None:
+    """Export to OUT: a folder of decoded files for git, or an .ndjson bundle."""
+    from workbench.kibana.client import KibanaClient
+    from workbench.kibana.files import dumps_ndjson, write_tree
+
+    with KibanaClient.from_settings() as client:
+        exported = client.export(
+            types=list(types) or None,
+            objects=_pairs(objects, ":", "TYPE:ID") or None,
+            include_references_deep=deep,
+        )
+    if out.suffix == ".ndjson":
+        out.write_text(dumps_ndjson(exported), "utf-8")
+    else:
+        write_tree(exported, out)
+    console.print(f"{len(exported)} objects written to {out}")
+
+
+@kibana.command("validate")
+@click.argument("path")
+@click.option(
+    "--external",
+    multiple=True,
+    metavar="TYPE:ID",
+    help="An object the target already has (references to it are fine).",
+)
+@click.option("--target-version", default=None, help="The Kibana version to import into.")
+def kibana_validate(path: str, external: tuple[str, ...], target_version: str | None) -> None:
+    """Check a bundle offline; exit 1 when it has errors."""
+    from workbench.kibana.validate import validate
+
+    objects = _bundle(path)
+    findings = validate(objects, _pairs(external, ":", "TYPE:ID"), target_version)
+    for finding in findings:
+        console.print(str(finding), highlight=False, markup=False)
+    errors = sum(f.severity == "error" for f in findings)
+    console.print(f"{len(objects)} objects, {errors} errors, {len(findings) - errors} warnings")
+    if errors:
+        sys.exit(1)
+
+
+@kibana.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def kibana_diff(old: str, new: str, as_json: bool) -> None:
+    """Compare two bundles; either may be ``kibana`` (the live Kibana's export)."""
+    from workbench.kibana.diff import as_text, diff
+
+    new_objects = _bundle(new) if new != "kibana" else []
+    old_objects = _bundle(old, new_objects)
+    if new == "kibana":
+        new_objects = _bundle(new, old_objects)
+    changes = diff(old_objects, new_objects)
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in changes], indent=2))
+    else:
+        click.echo(as_text(changes))
+
+
+@kibana.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--apply", "do_apply", is_flag=True, help="Write to Kibana (default: dry run).")
+@click.option("--overwrite", is_flag=True, help="Replace objects that exist (backed up first).")
+@click.option("--remap-view", multiple=True, metavar="OLD=NEW", help="Replace a data view id.")
+@click.option(
+    "--remap-pattern",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Replace an index pattern title, e.g. commerce-*-staging=commerce-*.",
+)
+@click.option(
+    "--backup-dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports/kibana"),
+    show_default=True,
+    help="Where the target's overwritten objects are saved.",
+)
+def kibana_import(
+    path: Path,
+    do_apply: bool,
+    overwrite: bool,
+    remap_view: tuple[str, ...],
+    remap_pattern: tuple[str, ...],
+    backup_dir: Path,
+) -> None:
+    """Preview (default) or apply an import into KIBANA_URL / KIBANA_SPACE."""
+    from workbench.kibana.client import KibanaClient
+    from workbench.kibana.model import read_objects
+    from workbench.kibana.promote import apply, describe, plan, remap
+
+    objects = remap(
+        read_objects(path),
+        dict(_pairs(remap_view, "=", "OLD=NEW")),
+        dict(_pairs(remap_pattern, "=", "OLD=NEW")),
+    )
+    with KibanaClient.from_settings() as client:
+        preview = plan(client, objects, client.version())
+        click.echo(describe(preview, objects))
+        if not do_apply:
+            console.print("dry run: nothing written (add --apply)")
+            sys.exit(1 if preview.errors else 0)
+        result = apply(client, objects, preview, overwrite=overwrite, backup_dir=backup_dir)
+    for problem in result.problems:
+        console.print(f"[red]{problem}[/red]", highlight=False)
+    console.print(f"imported {result.success_count} objects; success={result.success}")
+    if not result.success:
+        sys.exit(1)
+
+
 def _print_status(report: dict[str, Any]) -> None:
     out = Console()
     out.print(
