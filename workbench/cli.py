@@ -405,6 +405,23 @@ def kibana_export(types: tuple[str, ...], objects: tuple[str, ...], deep: bool, 
     console.print(f"{len(exported)} objects written to {out}")
 
 
+@kibana.command("dashboards")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=REPO_ROOT / "dashboards",
+    show_default=True,
+    help="Folder for the generated files.",
+)
+def kibana_dashboards(out: Path) -> None:
+    """Write the commerce data views and dashboards (built in code) as files for git."""
+    from workbench.kibana.builders import commerce_objects
+    from workbench.kibana.files import write_tree
+
+    written = write_tree(commerce_objects(), out)
+    console.print(f"{len(written)} files in {out}")
+
+
 @kibana.command("validate")
 @click.argument("path")
 @click.option(
