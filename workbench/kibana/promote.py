@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.config import Settings
 from workbench.kibana.client import ImportResult, KibanaClient, KibanaError, write_backup
-from workbench.kibana.model import SavedObject, decode, encode, label
+from workbench.kibana.model import SavedObject, decode, encode, label, read_objects
 from workbench.kibana.validate import Finding, validate
 
 DATA_VIEW = "index-pattern"
@@ -191,3 +192,41 @@ def describe(the_plan: Plan, objects: list[SavedObject]) -> str:
     lines += [f"  overwrite {label(by_key[k])}" for k in the_plan.overwrite]
     lines += [f"  {f}" for f in the_plan.findings]
     return "\n".join(lines)
+
+
+def load_bundle(source: Path, views: str = "", patterns: str = "") -> list[SavedObject]:
+    """Read a bundle and remap it; ``views``/``patterns`` are ``old=new,old2=new2``."""
+
+    def pairs(text: str) -> dict[str, str]:
+        items = [p.split("=", 1) for p in text.split(",") if p.strip()]
+        bad = [p for p in items if len(p) != 2]
+        if bad:
+            raise ValueError(f"remappings are old=new pairs separated by commas, not {text!r}")
+        return {old.strip(): new.strip() for old, new in items}
+
+    return remap(read_objects(source), pairs(views), pairs(patterns))
+
+
+def target_from_environment() -> KibanaClient | None:
+    """The target Kibana from KIBANA_URL, or None when only offline checks can run."""
+    settings = Settings.from_env()
+    return KibanaClient.from_settings(settings) if settings.kibana_url else None
+
+
+def verdict(
+    findings: list[Finding], the_plan: Plan | None, result: ImportResult | None
+) -> tuple[str, dict[str, Any], list[str]]:
+    """(status, metrics, findings) of a promotion: fail on any error."""
+    errors = [str(f) for f in findings if f.severity == "error"]
+    problems = [str(p) for p in result.problems] if result else []
+    metrics: dict[str, Any] = {
+        "validation_errors": len(errors),
+        "warnings": sum(f.severity == "warning" for f in findings),
+        "target": "checked" if the_plan else "none (KIBANA_URL unset: offline checks only)",
+    }
+    if the_plan:
+        metrics.update(create=len(the_plan.create), overwrite=len(the_plan.overwrite))
+    if result:
+        metrics.update(imported=result.success_count, import_problems=len(problems))
+    failed = bool(errors or problems or (result and not result.success))
+    return ("fail" if failed else "pass"), metrics, errors + problems
