@@ -21,6 +21,7 @@ from workbench.cluster.local import DEFAULT_HTTP_PORT, ClusterSpec, LocalCluster
 from workbench.cluster.status import cluster_status
 from workbench.config import Settings
 from workbench.connect import es_client
+from workbench.data.dialects import ENTITY_ORDER
 from workbench.data.store import STOREFRONTS, StoreSpec
 from workbench.errors import WorkbenchError
 
@@ -239,19 +240,7 @@ def seed_command(
 @click.option(
     "--entity",
     required=True,
-    type=click.Choice(
-        [
-            "products",
-            "customers",
-            "orders",
-            "events",
-            "payments",
-            "refunds",
-            "shipments",
-            "inventory",
-            "price_updates",
-        ]
-    ),
+    type=click.Choice(ENTITY_ORDER),
     help="What each line is.",
 )
 @click.option("--replicas", default=0, show_default=True, help="Replicas for new indices.")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +112,21 @@ def _walk(attributes: dict[str, Any], path: tuple[str, ...]) -> tuple[dict[str, 
     return None
 
 
+def _slots(obj: SavedObject) -> Iterator[tuple[dict[str, Any], str]]:
+    """(holder, key) of every stringifiable attribute present in ``obj``."""
+    attributes = obj.get("attributes")
+    if not isinstance(attributes, dict):
+        return
+    for path in STRINGIFIED:
+        found = _walk(attributes, path)
+        if found is not None:
+            yield found
+
+
 def decode(obj: SavedObject) -> SavedObject:
     """A copy with the stringified attributes parsed (already-decoded ones are kept)."""
     out = copy.deepcopy(obj)
-    attributes = out.get("attributes")
-    if not isinstance(attributes, dict):
-        return out
-    for path in STRINGIFIED:
-        found = _walk(attributes, path)
-        if found is None:
-            continue
-        holder, key = found
+    for holder, key in _slots(out):
         value = holder[key]
         if isinstance(value, str) and value.strip():
             try:
@@ -140,14 +144,7 @@ def _compact(value: Any) -> str:
 def encode(obj: SavedObject) -> SavedObject:
     """A copy with the decodable attributes turned back into JSON strings for import."""
     out = copy.deepcopy(obj)
-    attributes = out.get("attributes")
-    if not isinstance(attributes, dict):
-        return out
-    for path in STRINGIFIED:
-        found = _walk(attributes, path)
-        if found is None:
-            continue
-        holder, key = found
+    for holder, key in _slots(out):
         if not isinstance(holder[key], str):
             holder[key] = _compact(holder[key])
     return out
