@@ -1,0 +1,1 @@
+"""SRE operations: health, shards, capacity, slow logs, restore drills."""
