@@ -21,3 +21,10 @@ def bar(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=df[x], y=df[y], marker_color=COLORWAY[0]))
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, colorway=COLORWAY)
     return fig
+
+
+def line(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
+    """A line chart of one column against another, in the workbench's colours."""
+    fig = go.Figure(go.Scatter(x=df[x], y=df[y], mode="lines", line_color=COLORWAY[0]))
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, colorway=COLORWAY)
+    return fig

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 from elasticsearch import Elasticsearch
 
+from workbench.errors import WorkbenchError
 from workbench.ops.findings import Finding
 
 GB = 1024**3
@@ -234,6 +235,11 @@ def classes_from_cluster(es: Elasticsearch, spec: dict[str, dict[str, Any]]) -> 
     out = []
     for name, item in spec.items():
         pattern = item["pattern"]
+        if not es.indices.exists(index=pattern, allow_no_indices=False):
+            raise WorkbenchError(
+                f"data class {name!r}: no index matches {pattern!r}, so nothing can be "
+                f"measured. Load data first ('workbench seed'), or change its pattern."
+            )
         daily = item.get("daily_docs") or measured_daily_docs(es, pattern)
         out.append(
             DataClass(
