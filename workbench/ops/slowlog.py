@@ -1,0 +1,287 @@
+"""Slow logs: parse them, fingerprint the queries, find where the time goes.
+
+Formats read, line by line (a malformed line is counted, never fatal):
+
+* 8.x/9.x ECS JSON (``elasticsearch.slowlog.*`` fields; the query source is JSON text
+  whose quotes are escaped once more);
+* 7.x JSON (``"type": "index_search_slowlog"``, ``took_millis``, ``source``);
+* 7.x plain text (``[ts][WARN ][i.s.s.query] [node] [index][0] took[..], took_millis[..],
+  …, source[{…}], id[],``).
+
+A fingerprint normalises a query's literal values (``{"term": {"sku": "A-1"}}`` and
+``{"term": {"sku": "B-2"}}`` are one fingerprint) but keeps its structure and the names
+of fields, intervals and orders, so that one slow *pattern* stands out however many
+values it was called with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from workbench.ops.findings import Finding
+
+COLUMNS = [
+    "timestamp",
+    "kind",
+    "index",
+    "shard",
+    "took_ms",
+    "total_hits",
+    "total_shards",
+    "search_type",
+    "node",
+    "source",
+]
+_PLAIN = re.compile(
+    r"^\[(?P<ts>[^\]]+)\]\[(?P<level>\w+)\s*\]\[(?P<logger>[^\]]+?)\s*\]\s*\[(?P<node>[^\]]*)\]\s*"
+    r"\[(?P<index>[^\]]+)\]\[(?P<shard>\d+)\]\s*took\[[^\]]*\],\s*took_millis\[(?P<took>\d+)\]"
+    r"(?:,\s*total_hits\[(?P<hits>[^\]]*)\])?.*?(?:search_type\[(?P<stype>[^\]]*)\],\s*)?"
+    r"(?:total_shards\[(?P<shards>\d+)\],\s*)?source\[(?P<source>.*)\],\s*id\["
+)
+_INDEX_SHARD = re.compile(r"\[([^\]/]+)(?:/[^\]]*)?\](?:\[(\d+)\])?")
+_HITS = re.compile(r"\d+")
+# Values under these keys name structure (fields, intervals, orders), not data.
+STRUCTURAL = {
+    "field",
+    "fields",
+    "order",
+    "calendar_interval",
+    "fixed_interval",
+    "interval",
+    "format",
+    "time_zone",
+    "operator",
+    "type",
+    "path",
+    "score_mode",
+    "_source",
+    "execution_hint",
+    "missing_bucket",
+    "mode",
+    "unit",
+    "distance_type",
+}
+
+
+@dataclass
+class Parsed:
+    frame: pd.DataFrame
+    lines: int = 0
+    malformed: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+def _kind(logger: str) -> str:
+    tail = logger.rsplit(".", 1)[-1]
+    return {"query": "query", "fetch": "fetch", "index": "index"}.get(tail, tail)
+
+
+def _number(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    match = _HITS.search(str(value or ""))
+    return int(match.group(0)) if match else 0
+
+
+def _from_ecs(d: dict[str, Any]) -> list[Any] | None:
+    message = d.get("elasticsearch.slowlog.message")
+    if message is None:
+        return None
+    target = _INDEX_SHARD.search(message)
+    source = d.get("elasticsearch.slowlog.source") or ""
+    return [
+        d.get("@timestamp"),
+        _kind(str(d.get("log.logger", ""))),
+        target.group(1) if target else message,
+        int(target.group(2)) if target and target.group(2) else None,
+        _number(d.get("elasticsearch.slowlog.took_millis")),
+        _number(d.get("elasticsearch.slowlog.total_hits")),
+        _number(d.get("elasticsearch.slowlog.total_shards")),
+        d.get("elasticsearch.slowlog.search_type"),
+        d.get("elasticsearch.node.name"),
+        source.replace('\\"', '"'),
+    ]
+
+
+def _from_7x_json(d: dict[str, Any]) -> list[Any] | None:
+    if not str(d.get("type", "")).endswith("slowlog"):
+        return None
+    target = _INDEX_SHARD.search(str(d.get("message", "")))
+    return [
+        d.get("timestamp"),
+        _kind(str(d.get("component", ""))),
+        target.group(1) if target else None,
+        int(target.group(2)) if target and target.group(2) else None,
+        _number(d.get("took_millis")),
+        _number(d.get("total_hits")),
+        _number(d.get("total_shards")),
+        d.get("search_type"),
+        d.get("node.name"),
+        str(d.get("source", "")),
+    ]
+
+
+def _from_plain(line: str) -> list[Any] | None:
+    m = _PLAIN.match(line)
+    if not m:
+        return None
+    return [
+        m["ts"],
+        _kind(m["logger"]),
+        m["index"],
+        int(m["shard"]),
+        int(m["took"]),
+        _number(m["hits"]),
+        _number(m["shards"]),
+        m["stype"],
+        m["node"],
+        m["source"],
+    ]
+
+
+def parse_lines(lines: Iterable[str | bytes]) -> Parsed:
+    """Every slow-log line in any supported format; bad lines are counted, not raised."""
+    rows: list[list[Any]] = []
+    parsed = Parsed(pd.DataFrame(columns=COLUMNS))
+    for raw in lines:
+        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not line.strip():
+            continue
+        parsed.lines += 1
+        row: list[Any] | None = None
+        if line.lstrip().startswith("{"):
+            try:
+                d = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                d = None
+            if isinstance(d, dict):
+                row = _from_ecs(d) or _from_7x_json(d)
+        else:
+            row = _from_plain(line)
+        if row is None:
+            parsed.malformed += 1
+            if len(parsed.examples) < 5:
+                parsed.examples.append(line[:200])
+            continue
+        rows.append(row)
+    parsed.frame = pd.DataFrame(rows, columns=COLUMNS)
+    return parsed
+
+
+def parse_files(paths: Iterable[Path], offsets: dict[Path, int] | None = None) -> Parsed:
+    """Parse files, each from an optional byte offset (to read only new lines)."""
+    offsets = offsets or {}
+
+    def lines() -> Iterable[bytes]:
+        for path in paths:
+            with path.open("rb") as fh:
+                fh.seek(offsets.get(path, 0))
+                yield from fh
+
+    return parse_lines(lines())
+
+
+def _normalise(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalise(v, k) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        if key in STRUCTURAL:
+            return value
+        items = [_normalise(v) for v in value]
+        if all(not isinstance(v, dict | list) for v in items):
+            return ["?"]  # a list of literals (terms, ids) is one literal
+        return items
+    if key in STRUCTURAL:
+        return value
+    return "?"
+
+
+def fingerprint(source: str) -> tuple[str, str]:
+    """(12-character id, normalised query text) for a query source."""
+    try:
+        query = json.loads(source)
+    except (json.JSONDecodeError, TypeError):
+        text = re.sub(r"\d+", "?", str(source))
+    else:
+        text = json.dumps(_normalise(query), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12], text
+
+
+def by_fingerprint(frame: pd.DataFrame, kind: str = "query") -> pd.DataFrame:
+    """Per fingerprint of the ``kind`` phase: count, p50/p95/max took, shards, indices."""
+    phase = frame[frame["kind"] == kind].copy()
+    if phase.empty:
+        return pd.DataFrame(
+            columns=[
+                "fingerprint",
+                "count",
+                "p50_ms",
+                "p95_ms",
+                "max_ms",
+                "mean_shards",
+                "indices",
+                "pattern",
+                "example",
+            ]
+        )
+    prints = phase["source"].map(fingerprint)
+    phase["fingerprint"] = prints.map(lambda p: p[0])
+    phase["pattern"] = prints.map(lambda p: p[1])
+    grouped = phase.groupby("fingerprint")
+    out = pd.DataFrame(
+        {
+            "count": grouped.size(),
+            "p50_ms": grouped["took_ms"].quantile(0.5),
+            "p95_ms": grouped["took_ms"].quantile(0.95),
+            "max_ms": grouped["took_ms"].max(),
+            "mean_shards": grouped["total_shards"].mean().round(1),
+            "indices": grouped["index"].agg(lambda s: ", ".join(sorted(set(map(str, s)))[:5])),
+            "pattern": grouped["pattern"].first(),
+            "example": grouped["source"].first(),
+        }
+    ).reset_index()
+    return out.sort_values("p95_ms", ascending=False).reset_index(drop=True)
+
+
+def findings(table: pd.DataFrame, parsed: Parsed, p95_threshold_ms: float) -> list[Finding]:
+    """An error per fingerprint whose p95 is over the threshold; malformed lines noted."""
+    out = [
+        Finding(
+            "error",
+            "p95",
+            str(row["fingerprint"]),
+            f"p95 {row['p95_ms']:.0f} ms over {p95_threshold_ms:.0f} ms "
+            f"({row['count']} calls on {row['indices']}): {str(row['pattern'])[:200]}",
+        )
+        for row in table.to_dict("records")
+        if row["p95_ms"] > p95_threshold_ms
+    ]
+    if parsed.malformed:
+        out.append(
+            Finding(
+                "warning",
+                "malformed",
+                "slow log",
+                f"{parsed.malformed} of {parsed.lines} lines could not be read, "
+                f"e.g. {parsed.examples[0][:120]!r}",
+            )
+        )
+    if not parsed.lines:
+        out.append(
+            Finding(
+                "warning",
+                "empty",
+                "slow log",
+                "no slow-log lines were written: are the files right?",
+            )
+        )
+    return out
