@@ -1,8 +1,16 @@
+import json
 from pathlib import Path
 
 import pandas as pd
 
-from workbench.ops.slowlog import by_fingerprint, findings, fingerprint, parse_files, parse_lines
+from workbench.ops.slowlog import (
+    by_fingerprint,
+    findings,
+    fingerprint,
+    parse_files,
+    parse_lines,
+    source_text,
+)
 
 ECS = Path(__file__).parents[1] / "data" / "slowlog" / "ecs-9.5.3.json"
 PLAIN_7X = (
@@ -41,7 +49,8 @@ def test_every_format_parses_and_bad_lines_are_counted() -> None:
     assert ecs["index"].startswith("commerce-events-")
     assert ecs["shard"] == 0
     assert ecs["kind"] in {"query", "fetch"}
-    assert ecs["source"].startswith('{"size":0')
+    assert source_text(ecs["source"]).startswith('{"size":0')
+    assert json.loads(source_text(ecs["source"]))["aggregations"]
     plain = frame.iloc[3]
     assert (plain["kind"], plain["index"], plain["shard"], plain["took_ms"]) == (
         "query",
@@ -77,6 +86,17 @@ def test_fingerprints_ignore_literal_values_but_keep_structure() -> None:
     terms_a, _ = fingerprint('{"query":{"terms":{"sku":["A","B","C"]}}}')
     terms_b, _ = fingerprint('{"query":{"terms":{"sku":["D"]}}}')
     assert terms_a == terms_b
+
+
+def test_string_values_end_at_an_unescaped_quote() -> None:
+    line = (
+        b'{"elasticsearch.slowlog.message":"[i][2]","elasticsearch.slowlog.took_millis":"3",'
+        b'"elasticsearch.slowlog.source":"{\\\\\\"q\\\\\\":\\\\\\"a\\\\\\\\\\\\\\"}",'
+        b'"log.logger":"index.search.slowlog.query"}'
+    )
+    (row,) = parse_lines([line]).frame.to_dict("records")
+    assert (row["index"], row["shard"], row["took_ms"], row["kind"]) == ("i", 2, 3, "query")
+    assert source_text(row["source"]).startswith('{"q":"a')
 
 
 def test_grouping_and_findings(tmp_path: Path) -> None:

@@ -92,12 +92,12 @@ def _number(value: Any) -> int:
     return int(match.group(0)) if match else 0
 
 
-def _from_ecs(d: dict[str, Any]) -> list[Any] | None:
+def _from_ecs_json(d: dict[str, Any]) -> list[Any] | None:
+    """An ECS record the fast path could not read (other spacing or key order)."""
     message = d.get("elasticsearch.slowlog.message")
     if message is None:
         return None
-    target = _INDEX_SHARD.search(message)
-    source = d.get("elasticsearch.slowlog.source") or ""
+    target = _INDEX_SHARD.search(str(message))
     return [
         d.get("@timestamp"),
         _kind(str(d.get("log.logger", ""))),
@@ -108,7 +108,7 @@ def _from_ecs(d: dict[str, Any]) -> list[Any] | None:
         _number(d.get("elasticsearch.slowlog.total_shards")),
         d.get("elasticsearch.slowlog.search_type"),
         d.get("elasticsearch.node.name"),
-        source.replace('\\"', '"'),
+        str(d.get("elasticsearch.slowlog.source") or "").replace('\\"', '"'),
     ]
 
 
@@ -148,33 +148,100 @@ def _from_plain(line: str) -> list[Any] | None:
     ]
 
 
+_NUMBER = re.compile(rb'\s*"?(\d+)')
+
+
+def _ecs_row(line: bytes) -> list[Any] | None:
+    """An ECS slow-log line, read by finding its keys in the order Elasticsearch writes
+    them: one pass with ``bytes.find`` and no full JSON parse (the fast path; anything
+    unusual returns None and goes to the JSON parser). ``source`` stays escaped bytes:
+    :func:`source_text` decodes it when a fingerprint needs it."""
+    find = line.find
+    a = find(b'"@timestamp":"')
+    if a < 0:
+        return None
+    b = find(b'"', a + 14)
+    timestamp = line[a + 14 : b]
+    a = find(b'"elasticsearch.slowlog.message":"[', b)
+    if a < 0:
+        return None
+    b = find(b'"', a + 34)
+    message = line[a + 34 : b]
+    source = b""
+    a = find(b'"elasticsearch.slowlog.source":"', b)
+    if a >= 0:
+        b = find(b'","', a + 32)
+        source = line[a + 32 : b]
+    a = find(b'"elasticsearch.slowlog.took_millis":', b)
+    took = _NUMBER.match(line, a + 36) if a >= 0 else None
+    if took is None:
+        return None
+    a = find(b'"elasticsearch.slowlog.total_shards":', took.end())
+    shards = _NUMBER.match(line, a + 37) if a >= 0 else None
+    a = find(b'"log.logger":"', took.end())
+    if a < 0:
+        return None
+    b = find(b'"', a + 14)
+    kind = line[line.rfind(b".", a, b) + 1 : b]
+    close = message.find(b"]")
+    shard = message[close + 2 : -1]
+    return [
+        timestamp.decode(),
+        kind.decode(),
+        message[:close].split(b"/", 1)[0].decode(),
+        int(shard) if shard.isdigit() else None,
+        int(took.group(1)),
+        None,
+        int(shards.group(1)) if shards else 0,
+        None,
+        None,
+        source,
+    ]
+
+
+def source_text(source: str | bytes) -> str:
+    """A query source as JSON text (ECS lines escape its quotes once more)."""
+    if isinstance(source, bytes):
+        return source.decode("utf-8", "replace").replace('\\\\"', '"').replace('\\"', '"')
+    return source
+
+
 def parse_lines(lines: Iterable[str | bytes]) -> Parsed:
     """Every slow-log line in any supported format; bad lines are counted, not raised."""
     rows: list[list[Any]] = []
     parsed = Parsed(pd.DataFrame(columns=COLUMNS))
-    for raw in lines:
-        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        if not line.strip():
-            continue
-        parsed.lines += 1
-        row: list[Any] | None = None
-        if line.lstrip().startswith("{"):
-            try:
-                d = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                d = None
-            if isinstance(d, dict):
-                row = _from_ecs(d) or _from_7x_json(d)
-        else:
-            row = _from_plain(line)
+    for line in lines:
+        raw = line if isinstance(line, bytes) else line.encode()
+        # The fast path needs no stripping: it only looks for keys inside the line.
+        row = _ecs_row(raw) if raw[:1] == b"{" else None
         if row is None:
-            parsed.malformed += 1
-            if len(parsed.examples) < 5:
-                parsed.examples.append(line[:200])
-            continue
+            stripped = raw.strip()
+            if not stripped:
+                continue
+            row = _slow_path(stripped)
+            if row is None:
+                parsed.lines += 1
+                parsed.malformed += 1
+                if len(parsed.examples) < 5:
+                    parsed.examples.append(stripped.decode("utf-8", "replace")[:200])
+                continue
+        parsed.lines += 1
         rows.append(row)
     parsed.frame = pd.DataFrame(rows, columns=COLUMNS)
     return parsed
+
+
+def _slow_path(line: bytes) -> list[Any] | None:
+    """7.x JSON and plain-text lines, and ECS lines the fast path could not read."""
+    if line[:1] != b"{":
+        return _from_plain(line.decode("utf-8", "replace"))
+    try:
+        d = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(d, dict):
+        return None
+    return _from_ecs_json(d) or _from_7x_json(d)
 
 
 def parse_files(paths: Iterable[Path], offsets: dict[Path, int] | None = None) -> Parsed:
@@ -233,6 +300,7 @@ def by_fingerprint(frame: pd.DataFrame, kind: str = "query") -> pd.DataFrame:
                 "example",
             ]
         )
+    phase["source"] = phase["source"].map(source_text)
     prints = phase["source"].map(fingerprint)
     phase["fingerprint"] = prints.map(lambda p: p[0])
     phase["pattern"] = prints.map(lambda p: p[1])
