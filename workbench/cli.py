@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -526,30 +527,46 @@ def _print_status(report: dict[str, Any]) -> None:
 @click.option("--keep", is_flag=True, help="Leave the local node running afterwards.")
 @click.option("--orders", default=2000, show_default=True, help="Orders in the demo store.")
 def demo(out_dir: Path, port: int, keep: bool, orders: int) -> None:
-    """Start a local node, seed and reconcile a store, run the notebooks, write reports."""
+    """Start a local node, seed a store, run every runbook and notebook, write
+    ``reports/index.html``; exit 1 when a verdict fails."""
     from workbench.report import execute
-    from workbench.runbook import run
+    from workbench.runbook import run, write_index
 
+    plan: list[tuple[str, dict[str, Any]]] = [
+        ("ingest_reconciliation", {"orders": orders, "days": 14, "fresh": True}),
+        ("cluster_health", {"allow_yellow": True}),
+        ("shard_sizing", {"pattern": "commerce-*"}),
+        ("capacity_planning", {}),
+        ("slowlog_profiling", {}),
+        ("restore_drill", {}),
+        ("kibana_promotion", {}),
+    ]
     local = _cluster("demo", port=port)
     with _steps("starting Elasticsearch") as step:
         result = local.up(step=step)
     os.environ["ES_URL"] = result.url
+    os.environ.pop("KIBANA_URL", None)  # the demo promotes offline: no Kibana runs here
+    began = time.monotonic()
     try:
-        _step(f"seeding a {orders:,}-order store and reconciling it (runbook)")
-        reconciliation = run(
-            "ingest_reconciliation", {"orders": orders, "days": 14, "fresh": True}, out_dir
+        results = []
+        for name, parameters in plan:
+            _step(f"runbook {name}")
+            results.append(run(name, parameters, out_dir, progress=False))
+        _step("notebook 00_getting_started")
+        notebook = execute(
+            REPO_ROOT / "notebooks" / "00_getting_started.ipynb", out_dir, progress=False
         )
-        _step("executing notebooks/00_getting_started.ipynb")
-        executed = execute(REPO_ROOT / "notebooks" / "00_getting_started.ipynb", out_dir)
     finally:
         if not (keep or result.reused):
             local.down(step=_step)
-    verdict = reconciliation.verdict
-    console.print(
-        f"ingest reconciliation: {verdict['status']} {verdict['metrics']}", highlight=False
-    )
-    console.print(f"[green]reports:[/green] {reconciliation.html}, {executed.html}")
-    if not reconciliation.passed:
+    index = write_index(results, {"00 getting started": notebook.html}, out_dir)
+    for item in results:
+        colour = "green" if item.passed else "red"
+        console.print(
+            f"  {item.verdict['runbook']:<24} [{colour}]{item.verdict['status']}[/{colour}]"
+        )
+    console.print(f"[green]reports:[/green] {index} ({time.monotonic() - began:.0f} s)")
+    if not all(item.passed for item in results):
         sys.exit(1)
 
 

@@ -9,6 +9,7 @@ kernel inherits the environment, and parameters named like secrets are refused.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -116,3 +117,37 @@ def run(
     return RunResult(
         json.loads(verdict_path.read_text()), result.notebook, result.html, verdict_path
     )
+
+
+def write_index(results: list[RunResult], extra: dict[str, Path], out_dir: Path) -> Path:
+    """``index.html`` linking every report with its verdict (self-contained, no scripts)."""
+    rows = []
+    for result in results:
+        verdict = result.verdict
+        colour = "#1a7f37" if result.passed else "#cf222e"
+        metrics = ", ".join(
+            f"{k}: {v}" for k, v in verdict["metrics"].items() if not isinstance(v, dict)
+        )
+        findings = "".join(f"<li>{html.escape(f)}</li>" for f in verdict["findings"][:5])
+        rows.append(
+            f"<tr><td><a href='{html.escape(str(result.html.relative_to(out_dir)))}'>"
+            f"{html.escape(verdict['runbook'])}</a></td>"
+            f"<td style='color:{colour};font-weight:bold'>{verdict['status']}</td>"
+            f"<td>{html.escape(metrics)}</td><td><ul>{findings}</ul></td></tr>"
+        )
+    links = "".join(
+        f"<li><a href='{html.escape(str(path.relative_to(out_dir)))}'>{html.escape(name)}</a></li>"
+        for name, path in extra.items()
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>commerce-workbench reports</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{border-bottom:1px solid #ddd;
+padding:.4em;text-align:left;vertical-align:top}}table{{border-collapse:collapse}}</style>
+</head><body><h1>commerce-workbench reports</h1>
+<h2>Runbooks</h2><table><tr><th>runbook</th><th>verdict</th><th>metrics</th>
+<th>findings</th></tr>{"".join(rows)}</table>
+<h2>Notebooks</h2><ul>{links}</ul></body></html>
+"""
+    target = out_dir / "index.html"
+    target.write_text(page, encoding="utf-8")
+    return target

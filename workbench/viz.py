@@ -23,8 +23,13 @@ def bar(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
     return fig
 
 
-def line(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
-    """A line chart of one column against another, in the workbench's colours."""
+def line(
+    df: pd.DataFrame, x: str, y: str, title: str, marks: dict[str, float] | None = None
+) -> go.Figure:
+    """A line chart of one column against another, with optional labelled horizontal
+    marks (thresholds such as disk watermarks)."""
     fig = go.Figure(go.Scatter(x=df[x], y=df[y], mode="lines", line_color=COLORWAY[0]))
+    for label, value in (marks or {}).items():
+        fig.add_hline(y=value, line_dash="dot", line_color=COLORWAY[1], annotation_text=label)
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, colorway=COLORWAY)
     return fig
