@@ -102,3 +102,25 @@ def test_scrub_and_ip_truncation() -> None:
     assert scrub("order 12345, phone 0049 30 1234") == "order 12345, phone 0049 30 1234"
     assert truncate_ip("2001:db8:abcd:12::1") == "2001:db8:abcd::"
     assert truncate_ip("not an ip") is None
+
+
+def test_identifiers_with_card_length_digit_runs_are_kept() -> None:
+    # Seed 9091 and a 9-digit counter make a 13-digit run; scrubbing it would give every
+    # event the same id and silently merge them.
+    doc = MASKER.mask(
+        {
+            "event_id": "E-9091-000000123",
+            "session_id": "S-9091-00001234",
+            "source": {
+                "system": "custom",
+                "event_id": "E-9091-000000123",
+                "original_timestamp": "1790828646000",
+            },
+            "note": "card 4111 1111 1111 1111",
+            "sku": "SKU-9091-00012",
+        }
+    )
+    assert doc["event_id"] == "E-9091-000000123"
+    assert doc["source"]["event_id"] == "E-9091-000000123"
+    assert doc["session_id"] == "S-9091-00001234"
+    assert doc["note"] == f"card {CARD_MARK}"

@@ -6,8 +6,9 @@
 * IP addresses -> truncated (IPv4 to /24, IPv6 to /48);
 * every other string, at any depth, is scrubbed of e-mail addresses and 13-19 digit
   runs (spaces and dashes allowed between digits), the shapes of card numbers; integers
-  of 13-19 digits are replaced too. Only ``source.original_timestamp``, which the
-  normaliser has already parsed as the record's time, is kept as sent.
+  of 13-19 digits are replaced too. Only the identifiers the normaliser placed (record
+  ids, ``session_id``, ``sku``, ``source.event_id``) and ``source.original_timestamp``,
+  already parsed as the record's time, are kept as sent: they are keys, not card numbers.
 
 The key comes from ``WORKBENCH_MASK_KEY`` (or ``WORKBENCH_MASK_KEY_FILE``), else from
 ``WORKBENCH_HOME/mask.key``, created once with 32 random bytes and mode 0600.
@@ -103,13 +104,39 @@ class Masker:
         client = doc.get("client")
         if isinstance(client, dict) and client.get("ip"):
             client["ip"] = truncate_ip(str(client["ip"]))
-        source = doc.get("source")
-        kept = source.pop("original_timestamp", None) if isinstance(source, dict) else None
+        kept = _set_aside(doc)
         result: dict[str, Any] = scrub_all(doc) if _suspect(orjson.dumps(doc, default=str)) else doc
-        if kept is not None:
-            # Parsed as this record's time by the normaliser: an epoch, not a card number.
-            result["source"]["original_timestamp"] = kept
+        for (holder, key), value in kept.items():
+            container: dict[str, Any] = result[holder] if holder else result
+            container[key] = value
         return result
+
+
+# Identifiers the normaliser itself placed (record ids, the source event id, and the
+# source timestamp it has already parsed): keys, not card numbers, even when they hold a
+# card-length digit run ("E-9091-000000123"). Scrubbing them would merge distinct records.
+KEPT = (
+    ("", "order_id"),
+    ("", "event_id"),
+    ("", "payment_id"),
+    ("", "refund_id"),
+    ("", "shipment_id"),
+    ("", "update_id"),
+    ("", "record_id"),
+    ("", "session_id"),
+    ("", "sku"),
+    ("source", "event_id"),
+    ("source", "original_timestamp"),
+)
+
+
+def _set_aside(doc: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    kept = {}
+    for holder, key in KEPT:
+        container = doc.get(holder) if holder else doc
+        if isinstance(container, dict) and key in container:
+            kept[(holder, key)] = container.pop(key)
+    return kept
 
 
 def _suspect(raw: bytes) -> bool:

@@ -1,0 +1,250 @@
+"""Query helpers that return DataFrames: filters, composite paging, date histograms,
+samplers and point-in-time exports. Every request carries a timeout by default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pandas as pd
+from elasticsearch import Elasticsearch
+
+DEFAULT_TIMEOUT = "30s"
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dimensions analysts slice by; empty means 'all'. Everything goes to filter
+    context (no scoring, cacheable)."""
+
+    start: str | None = None
+    end: str | None = None
+    storefront: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    device: tuple[str, ...] = ()
+    campaign: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    extra: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "storefront": "storefront",
+        "region": "geo.region",
+        "device": "device",
+        "campaign": "campaign",
+        "category": "product.category",
+    }
+
+    def query(self, fields: dict[str, str] | None = None) -> dict[str, Any]:
+        """A ``bool.filter`` query; ``fields`` renames dimensions for other indices."""
+        names = {**self.FIELDS, **(fields or {})}
+        clauses: list[dict[str, Any]] = list(self.extra)
+        if self.start or self.end:
+            bounds = {k: v for k, v in (("gte", self.start), ("lt", self.end)) if v}
+            clauses.append({"range": {"@timestamp": bounds}})
+        for dimension in ("storefront", "region", "device", "campaign", "category"):
+            values = getattr(self, dimension)
+            if values:
+                clauses.append({"terms": {names[dimension]: list(values)}})
+        return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+
+
+def composite(
+    es: Elasticsearch,
+    index: str,
+    sources: list[dict[str, Any]],
+    aggs: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    page: int = 1000,
+    progress: Progress | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Every bucket of a composite aggregation, one DataFrame per page (``after_key``
+    paging). Columns: the source names, ``doc_count`` and each single-value sub-metric."""
+    after: dict[str, Any] | None = None
+    seen = 0
+    while True:
+        body: dict[str, Any] = {"size": page, "sources": sources}
+        if after:
+            body["after"] = after
+        agg: dict[str, Any] = {"composite": body}
+        if aggs:
+            agg["aggs"] = aggs
+        response = es.search(
+            index=index,
+            size=0,
+            query=query or {"match_all": {}},
+            aggs={"pages": agg},
+            timeout=DEFAULT_TIMEOUT,
+        )
+        result = response["aggregations"]["pages"]
+        buckets = result["buckets"]
+        if not buckets:
+            return
+        rows = []
+        for bucket in buckets:
+            row = {**bucket["key"], "doc_count": bucket["doc_count"]}
+            for name in aggs or {}:
+                value = bucket[name]
+                row[name] = value.get("value", value.get("doc_count"))
+            rows.append(row)
+        seen += len(rows)
+        if progress:
+            progress(seen)
+        yield pd.DataFrame(rows)
+        if "after_key" not in result:
+            return
+        after = result["after_key"]
+
+
+def date_histogram(
+    es: Elasticsearch,
+    index: str,
+    interval: str,
+    time_zone: str = "UTC",
+    metrics: dict[str, dict[str, Any]] | None = None,
+    query: dict[str, Any] | None = None,
+    split: str | None = None,
+) -> pd.DataFrame:
+    """Counts (and metrics) per calendar interval in ``time_zone``, optionally split by a
+    keyword field. The ``time`` column is timezone-aware in that zone."""
+    sources: list[dict[str, Any]] = [
+        {
+            "time": {
+                "date_histogram": {
+                    "field": "@timestamp",
+                    "calendar_interval": interval,
+                    "time_zone": time_zone,
+                }
+            }
+        }
+    ]
+    if split:
+        sources.append({split: {"terms": {"field": split}}})
+    pages = list(composite(es, index, sources, metrics, query))
+    columns = ["time", *([split] if split else []), "doc_count", *(metrics or {})]
+    frame = pd.concat(pages, ignore_index=True) if pages else pd.DataFrame(columns=columns)
+    frame["time"] = pd.to_datetime(frame["time"], unit="ms", utc=True).dt.tz_convert(time_zone)
+    return frame[columns]
+
+
+@dataclass(frozen=True)
+class Sampled:
+    frame: pd.DataFrame
+    note: str
+
+
+def random_sampler_terms(
+    es: Elasticsearch,
+    index: str,
+    field: str,
+    probability: float,
+    query: dict[str, Any] | None = None,
+    size: int = 20,
+    seed: int = 1,
+) -> Sampled:
+    """Top values of a high-cardinality field from a ``random_sampler``: counts are
+    scaled estimates whose relative error grows as ``probability`` and counts shrink."""
+    response = es.search(
+        index=index,
+        size=0,
+        query=query or {"match_all": {}},
+        timeout=DEFAULT_TIMEOUT,
+        aggs={
+            "sample": {
+                "random_sampler": {"probability": probability, "seed": seed},
+                "aggs": {"top": {"terms": {"field": field, "size": size}}},
+            }
+        },
+    )
+    sample = response["aggregations"]["sample"]
+    rows = [{field: b["key"], "estimated_count": b["doc_count"]} for b in sample["top"]["buckets"]]
+    note = (
+        f"random_sampler at p={probability}: counts are estimates; a count n has a "
+        f"relative standard error of about 1/sqrt(n * p), e.g. "
+        f"{100 / (max(1, rows[-1]['estimated_count']) * probability) ** 0.5:.0f} % for the "
+        f"smallest shown"
+        if rows
+        else f"random_sampler at p={probability}: no values"
+    )
+    return Sampled(pd.DataFrame(rows, columns=[field, "estimated_count"]), note)
+
+
+def sampler_terms(
+    es: Elasticsearch,
+    index: str,
+    field: str,
+    shard_size: int = 1000,
+    query: dict[str, Any] | None = None,
+    size: int = 20,
+) -> Sampled:
+    """Top values among the ``shard_size`` best-matching documents of each shard: cheap
+    and relevant, but counts cover only that sample, not the whole index."""
+    response = es.search(
+        index=index,
+        size=0,
+        query=query or {"match_all": {}},
+        timeout=DEFAULT_TIMEOUT,
+        aggs={
+            "sample": {
+                "sampler": {"shard_size": shard_size},
+                "aggs": {"top": {"terms": {"field": field, "size": size}}},
+            }
+        },
+    )
+    sample = response["aggregations"]["sample"]
+    rows = [{field: b["key"], "count_in_sample": b["doc_count"]} for b in sample["top"]["buckets"]]
+    note = (
+        f"sampler: counts among the top {shard_size} documents per shard "
+        f"({sample['doc_count']} sampled), not the whole index"
+    )
+    return Sampled(pd.DataFrame(rows, columns=[field, "count_in_sample"]), note)
+
+
+def export(
+    es: Elasticsearch,
+    index: str,
+    fields: list[str],
+    query: dict[str, Any] | None = None,
+    page: int = 5000,
+    slices: int = 1,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Every matching document's ``fields`` as a DataFrame, with a point in time and
+    ``search_after`` (optionally sliced); ``_source`` is filtered server side."""
+    pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
+    frames = []
+    seen = 0
+    try:
+        for slice_id in range(slices):
+            after: list[Any] | None = None
+            while True:
+                extra: dict[str, Any] = {}
+                if slices > 1:
+                    extra["slice"] = {"id": slice_id, "max": slices}
+                response = es.search(
+                    pit={"id": pit, "keep_alive": "2m"},
+                    size=page,
+                    query=query or {"match_all": {}},
+                    source_includes=fields,
+                    sort=[{"_shard_doc": "asc"}],
+                    search_after=after,
+                    track_total_hits=False,
+                    timeout=DEFAULT_TIMEOUT,
+                    **extra,
+                )
+                hits = response["hits"]["hits"]
+                if not hits:
+                    break
+                frames.append(pd.json_normalize([h["_source"] for h in hits]))
+                seen += len(hits)
+                if progress:
+                    progress(seen)
+                pit = response.get("pit_id", pit)
+                after = hits[-1]["sort"]
+    finally:
+        es.close_point_in_time(id=pit)
+    if not frames:
+        return pd.DataFrame(columns=fields)
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.reindex(columns=[c for c in fields if c in frame.columns])
