@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from elasticsearch import Elasticsearch
@@ -116,3 +117,76 @@ def test_samplers_state_their_precision(es: Elasticsearch, store: Store) -> None
     top = sampler_terms(es, "commerce-events", "event.type", shard_size=100)
     assert "not the whole index" in top.note
     assert top.frame["count_in_sample"].sum() <= 100 * 9
+
+
+def test_sales_density_tiles(es: Elasticsearch, store: Store) -> None:
+    from workbench.analytics.geo import sales_density, tile_centre, tile_of
+
+    got = sales_density(es, zoom=6).set_index("tile")
+    tiles = tile_of(store.orders["lat"].to_numpy(), store.orders["lon"].to_numpy(), 6)
+    truth = (
+        store.orders.assign(tile=tiles)
+        .groupby("tile")
+        .agg(orders=("order_id", "size"), revenue_eur=("total_eur", "sum"))
+    )
+    assert sorted(got.index) == sorted(truth.index)
+    assert got.loc[truth.index, "orders"].tolist() == truth["orders"].tolist()
+    assert (got.loc[truth.index, "revenue_eur"] - truth["revenue_eur"]).abs().max() < 0.01
+    (berlin,) = tile_of(np.array([52.52]), np.array([13.405]), 6)
+    assert berlin == "6/34/21"
+    lat, lon = tile_centre(berlin)
+    assert abs(lat - 52.52) < 3
+    assert abs(lon - 13.405) < 3
+
+
+def test_shipping_delay_by_region(es: Elasticsearch, store: Store) -> None:
+    from workbench.analytics.geo import shipping_delay
+
+    got = shipping_delay(es).set_index("geo.region")
+    truth = store.shipments.groupby("region")["delay_hours"]
+    assert got["shipments"].to_dict() == truth.size().to_dict()
+    assert (got["mean_hours"] - truth.mean().round(2)).abs().max() <= 0.011
+    exact_p90 = truth.quantile(0.9)
+    spread = truth.max() - truth.min()
+    # TDigest is approximate: within 10 % of each region's range of the exact p90
+    assert ((got["p90_hours"] - exact_p90).abs() <= 0.1 * spread + 0.5).all()
+
+
+def test_orders_by_hour_and_abandonment_by_day(es: Elasticsearch, store: Store) -> None:
+    from workbench.analytics.timeseries import abandonment, against_previous, orders_revenue
+
+    hourly = orders_revenue(es, "hour", "Europe/Berlin")
+    local = pd.to_datetime(store.orders["ts"], unit="s", utc=True).dt.tz_convert("Europe/Berlin")
+    truth = store.orders.groupby(local.dt.floor("h")).size()
+    hourly = hourly[hourly["orders"] > 0].set_index("time")
+    assert hourly["orders"].to_dict() == truth.to_dict()
+
+    got = abandonment(es, "day").set_index("time")
+    events = store.events[~store.events["is_bot"]]
+    day = pd.to_datetime(events["ts"], unit="s", utc=True).dt.floor("D")
+    carted = events[events["type"] == "add_to_cart"].groupby(day)["session_id"].nunique()
+    bought = events[events["type"] == "purchase"].groupby(day)["session_id"].nunique()
+    assert got["carted"].to_dict() == carted.to_dict()
+    assert got["purchased"].to_dict() == bought.reindex(carted.index, fill_value=0).to_dict()
+    compared = against_previous(got.reset_index(), "carted", 1)
+    assert compared["previous_carted"].iloc[1] == got["carted"].iloc[0]
+
+
+def test_promotion_lift_with_bootstrap_interval(es: Elasticsearch, store: Store) -> None:
+    from workbench.analytics.promotions import daily_counts, lift
+
+    counts = daily_counts(es)
+    events = store.events[(~store.events["is_bot"]) & (store.events["type"] == "add_to_cart")]
+    day_ms = (events["ts"] // 86400 * 86400 * 1000).astype("int64")
+    truth = events.groupby([day_ms, "category"]).size().unstack(fill_value=0)
+    assert (
+        counts.to_numpy().tolist()
+        == truth.reindex(index=counts.index, columns=counts.columns, fill_value=0)
+        .to_numpy()
+        .tolist()
+    )
+    table = lift(counts, store.promotions)
+    assert not table.empty
+    assert (table["ci_low"] <= table["lift"]).all()
+    assert (table["lift"] <= table["ci_high"]).all()
+    assert table.equals(lift(counts, store.promotions)), "seeded: the same interval twice"
