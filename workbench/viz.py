@@ -33,3 +33,32 @@ def line(
         fig.add_hline(y=value, line_dash="dot", line_color=COLORWAY[1], annotation_text=label)
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, colorway=COLORWAY)
     return fig
+
+
+def geo_scatter(df: pd.DataFrame, size: str, color: str, text: str, title: str) -> go.Figure:
+    """Points at their longitude/latitude, sized and coloured by two columns. No map
+    tiles or coastlines are fetched, so the figure renders offline."""
+    scale = df[size].max() or 1
+    fig = go.Figure(
+        go.Scatter(
+            x=df["lon"],
+            y=df["lat"],
+            mode="markers",
+            text=df[text],
+            marker={
+                "size": 8 + 40 * df[size] / scale,
+                "color": df[color],
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": color},
+                "opacity": 0.8,
+            },
+            hovertemplate="%{text}<br>" + f"{size}: %{{marker.size}}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis={"title": "longitude", "range": [-180, 180]},
+        yaxis={"title": "latitude", "range": [-60, 75], "scaleanchor": "x"},
+    )
+    return fig

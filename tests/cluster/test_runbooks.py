@@ -57,6 +57,16 @@ def test_reconciliation_passes_then_fails_when_documents_vanish(
     hits = es.search(index="commerce-orders", size=3, sort=[{"order_id": "asc"}])["hits"]["hits"]
     for hit in hits:
         es.delete(index=hit["_index"], id=hit["_id"], refresh=True)
+    try:
+        check_vanished(tmp_path, params, out)
+    finally:
+        # Put them back: later tests (and the notebooks) read a consistent store.
+        for hit in hits:
+            es.index(index=hit["_index"], id=hit["_id"], document=hit["_source"], refresh=True)
+
+
+def check_vanished(tmp_path: Path, params: list[str], out: Path) -> None:
+    run_dir = out / "ingest_reconciliation"
     failed = workbench(
         "run",
         "ingest_reconciliation",
