@@ -527,7 +527,7 @@ def _print_status(report: dict[str, Any]) -> None:
 @click.option("--keep", is_flag=True, help="Leave the local node running afterwards.")
 @click.option("--orders", default=2000, show_default=True, help="Orders in the demo store.")
 def demo(out_dir: Path, port: int, keep: bool, orders: int) -> None:
-    """Start a local node, seed a store, run every runbook and notebook, write
+    """Start a local node, seed a store, run every runbook and every notebook, write
     ``reports/index.html``; exit 1 when a verdict fails."""
     from workbench.report import execute
     from workbench.runbook import run, write_index
@@ -552,14 +552,14 @@ def demo(out_dir: Path, port: int, keep: bool, orders: int) -> None:
         for name, parameters in plan:
             _step(f"runbook {name}")
             results.append(run(name, parameters, out_dir, progress=False))
-        _step("notebook 00_getting_started")
-        notebook = execute(
-            REPO_ROOT / "notebooks" / "00_getting_started.ipynb", out_dir, progress=False
-        )
+        notebooks = {}
+        for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+            _step(f"notebook {path.stem}")
+            notebooks[path.stem] = execute(path, out_dir, progress=False).html
     finally:
         if not (keep or result.reused):
             local.down(step=_step)
-    index = write_index(results, {"00 getting started": notebook.html}, out_dir)
+    index = write_index(results, notebooks, out_dir)
     for item in results:
         colour = "green" if item.passed else "red"
         console.print(
