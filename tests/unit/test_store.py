@@ -127,3 +127,12 @@ def test_spec_is_checked() -> None:
         StoreSpec(storefronts=("woocommerce",))
     with pytest.raises(ValueError, match="orders"):
         StoreSpec(orders=0)
+
+
+def test_promotions_draw_shoppers_to_their_category(store) -> None:
+    events = store.events[store.events["type"] == "add_to_cart"]
+    for promo in store.promotions[~store.promotions["flash_sale"]].to_dict("records"):
+        inside = events["ts"].between(promo["start_ts"], promo["end_ts"] - 1)
+        share_in = (events.loc[inside, "category"] == promo["category"]).mean()
+        share_out = (events.loc[~inside, "category"] == promo["category"]).mean()
+        assert share_in > share_out, promo["promotion_id"]

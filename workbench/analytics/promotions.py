@@ -3,6 +3,8 @@ confidence intervals for the lift."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from elasticsearch import Elasticsearch
@@ -36,24 +38,36 @@ def daily_counts(es: Elasticsearch, event: str = "add_to_cart") -> pd.DataFrame:
     return table.sort_index()
 
 
+def _whole_days(promo: dict[Any, Any]) -> tuple[int, int]:
+    """The window's whole UTC days, as [first, last) in epoch milliseconds."""
+    first = int(np.ceil(float(str(promo["start_ts"])) * 1000 / DAY_MS) * DAY_MS)
+    last = int(np.floor(float(str(promo["end_ts"])) * 1000 / DAY_MS) * DAY_MS)
+    return first, last
+
+
 def lift(
     counts: pd.DataFrame, promotions: pd.DataFrame, resamples: int = 2000, seed: int = 7
 ) -> pd.DataFrame:
     """Per promotion (whole days only): mean daily events of its category inside the
-    window, outside it (the baseline), their ratio, and a 95 % bootstrap interval of the
-    ratio (days resampled with replacement on each side)."""
+    window, on days no promotion of that category covers (the baseline), their ratio, and
+    a 95 % bootstrap interval of the ratio (days resampled with replacement each side)."""
     rng = np.random.default_rng(seed)
     rows = []
-    for promo in promotions.to_dict("records"):
-        first = int(np.ceil(promo["start_ts"] * 1000 / DAY_MS) * DAY_MS)
-        last = int(np.floor(promo["end_ts"] * 1000 / DAY_MS) * DAY_MS)
+    windows = [(p, *_whole_days(p)) for p in promotions.to_dict("records")]
+    for promo, first, last in windows:
         categories = list(counts.columns) if promo["category"] == "*" else [promo["category"]]
         for category in categories:
             if category not in counts.columns:
                 continue
             series = counts[category]
-            inside = series[(series.index >= first) & (series.index < last)].to_numpy(float)
-            outside = series[(series.index < first) | (series.index >= last)].to_numpy(float)
+            days = series.index.to_numpy()
+            # The baseline is every day outside all windows that cover this category.
+            promoted = np.zeros(len(days), bool)
+            for other, start, stop in windows:
+                if other["category"] in (category, "*"):
+                    promoted |= (days >= start) & (days < stop)
+            inside = series[(days >= first) & (days < last)].to_numpy(float)
+            outside = series[~promoted].to_numpy(float)
             if len(inside) == 0 or len(outside) == 0 or outside.mean() == 0:
                 continue
             point = inside.mean() / outside.mean()

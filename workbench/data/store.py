@@ -6,7 +6,8 @@ inventory and price updates, promotions) plus ``totals``: counts and EUR sums pe
 entity, storefront and UTC day, the ground truth that reconciliation checks against.
 
 Behaviour modelled: a view → cart → checkout → payment → purchase funnel whose step
-probabilities depend on device and campaign; diurnal and weekly seasonality; flash-sale
+probabilities depend on device and campaign; promotions that draw views and carts to
+their category; diurnal and weekly seasonality; flash-sale
 bursts; a share of bot sessions (many views, nothing else); declined and failed payments
 with retries; partial and full refunds; carrier- and region-dependent shipping delays;
 and one bulk price-manipulation episode (recorded in ``episodes`` as ground truth).
@@ -289,7 +290,7 @@ def _catalogue(rng: np.random.Generator, spec: StoreSpec) -> pd.DataFrame:
     spread = np.array([CATEGORY_PRICE[CATEGORIES[c]][1] for c in category])
     price = np.round(median * np.exp(rng.normal(0, spread)), 0) - 0.01
     price = np.maximum(price, 1.99)
-    popularity = rng.zipf(1.6, size=n).astype(float)
+    popularity = rng.lognormal(0.0, 1.0, size=n)  # a long tail, no single dominant product
     return pd.DataFrame(
         {
             "sku": [f"SKU-{spec.seed}-{i:05d}" for i in range(n)],
@@ -409,6 +410,7 @@ def _events(
     sessions: pd.DataFrame,
     products: pd.DataFrame,
     payment_attempts: np.ndarray,
+    promotions: pd.DataFrame,
 ) -> pd.DataFrame:
     """Clickstream: each session's events, in funnel order, minutes apart."""
     n = len(sessions)
@@ -455,6 +457,7 @@ def _events(
         drop=True
     )
     sku_idx = rng.choice(len(products), size=len(ev), p=products["popularity"].to_numpy())
+    sku_idx = _promoted(rng, ev, sku_idx, products, promotions)
     has_product = ev["type"].isin(["product_view", "add_to_cart", "remove_from_cart"]).to_numpy()
     category = products["category"].to_numpy()[sku_idx]
     term_pick = rng.integers(0, 4, len(ev))
@@ -482,6 +485,31 @@ def _events(
             ),
         }
     )
+    return out
+
+
+def _promoted(
+    rng: np.random.Generator,
+    ev: pd.DataFrame,
+    sku_idx: np.ndarray,
+    products: pd.DataFrame,
+    promotions: pd.DataFrame,
+) -> np.ndarray:
+    """Inside a category promotion, shoppers turn to that category: a share of the
+    views and carts (twice the discount, e.g. 40 % at 20 % off) go to its products."""
+    out = sku_idx.copy()
+    ts = ev["ts"].to_numpy()
+    kinds = ev["type"].isin(["product_view", "add_to_cart"]).to_numpy()
+    categories = products["category"].to_numpy()
+    weights = products["popularity"].to_numpy()
+    for promo in promotions.to_dict("records"):
+        if promo["category"] == "*":
+            continue
+        members = np.flatnonzero(categories == promo["category"])
+        inside = kinds & (ts >= int(promo["start_ts"])) & (ts < int(promo["end_ts"]))
+        switch = inside & (rng.random(len(ts)) < 2 * float(promo["discount_pct"]) / 100)
+        p = weights[members] / weights[members].sum()
+        out[switch] = rng.choice(members, size=int(switch.sum()), p=p)
     return out
 
 
@@ -790,7 +818,7 @@ def generate(spec: StoreSpec | None = None) -> Store:
     attempts = np.where(
         stage >= 4, 1 + (rng.random(len(sessions)) < 0.06), 1 + (rng.random(len(sessions)) < 0.4)
     )
-    events = _events(rng, spec, sessions, products, attempts)
+    events = _events(rng, spec, sessions, products, attempts, promotions)
     orders, lines = _orders(rng, spec, sessions, events, products, customers, promotions)
     payments = _payments(rng, spec, sessions, events, orders)
     refunds = _refunds(rng, spec, orders)
