@@ -39,7 +39,12 @@ def filters_from(values: dict[str, Any]) -> Filters:
 
 
 def explorer(es: Elasticsearch, render: Callable[[Filters], Any]) -> widgets.Widget:
-    """Controls plus an output area that ``render`` fills for the chosen filters."""
+    """Controls, with ``render``'s view for all data shown at once and re-drawn in an
+    output area whenever a control changes.
+
+    The first view is displayed directly, not through the output widget: an output
+    widget needs a live front end, which papermill and nbval runs do not have.
+    """
     pickers: dict[str, widgets.Widget] = {
         "start": widgets.DatePicker(description="from"),
         "end": widgets.DatePicker(description="until"),
@@ -57,7 +62,7 @@ def explorer(es: Elasticsearch, render: Callable[[Filters], Any]) -> widgets.Wid
 
     for picker in pickers.values():
         picker.observe(refresh, names="value")
-    refresh()
+    display(render(Filters()))
     return widgets.VBox(
         [widgets.HBox(list(pickers.values())[:2]), widgets.HBox(list(pickers.values())[2:]), output]
     )

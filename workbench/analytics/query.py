@@ -3,7 +3,9 @@ samplers and point-in-time exports. Every request carries a timeout by default."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -210,41 +212,49 @@ def export(
     slices: int = 1,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Every matching document's ``fields`` as a DataFrame, with a point in time and
-    ``search_after`` (optionally sliced); ``_source`` is filtered server side."""
+    """Every matching document's ``fields`` as a DataFrame, read with a point in time and
+    ``search_after``. With ``slices`` > 1 the slices are read concurrently, one thread
+    each; responses are trimmed to ``_source`` and ``sort`` (``filter_path``)."""
     pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
-    frames = []
-    seen = 0
+    lock = threading.Lock()
+    seen = [0]
+
+    def read(slice_id: int) -> list[dict[str, Any]]:
+        sources: list[dict[str, Any]] = []
+        after: list[Any] | None = None
+        current = pit
+        while True:
+            extra: dict[str, Any] = {"slice": {"id": slice_id, "max": slices}} if slices > 1 else {}
+            response = es.options(request_timeout=120).search(
+                pit={"id": pit, "keep_alive": "2m"},
+                size=page,
+                query=query or {"match_all": {}},
+                source_includes=fields,
+                sort=[{"_shard_doc": "asc"}],
+                search_after=after,
+                track_total_hits=False,
+                timeout=DEFAULT_TIMEOUT,
+                filter_path=["pit_id", "hits.hits._source", "hits.hits.sort"],
+                **extra,
+            )
+            hits = (response.body.get("hits") or {}).get("hits") or []
+            if not hits:
+                return sources
+            sources.extend(h["_source"] for h in hits)
+            after = hits[-1]["sort"]
+            current = response.body.get("pit_id", current)
+            if progress:
+                with lock:
+                    seen[0] += len(hits)
+                    progress(seen[0])
+
     try:
-        for slice_id in range(slices):
-            after: list[Any] | None = None
-            while True:
-                extra: dict[str, Any] = {}
-                if slices > 1:
-                    extra["slice"] = {"id": slice_id, "max": slices}
-                response = es.search(
-                    pit={"id": pit, "keep_alive": "2m"},
-                    size=page,
-                    query=query or {"match_all": {}},
-                    source_includes=fields,
-                    sort=[{"_shard_doc": "asc"}],
-                    search_after=after,
-                    track_total_hits=False,
-                    timeout=DEFAULT_TIMEOUT,
-                    **extra,
-                )
-                hits = response["hits"]["hits"]
-                if not hits:
-                    break
-                frames.append(pd.json_normalize([h["_source"] for h in hits]))
-                seen += len(hits)
-                if progress:
-                    progress(seen)
-                pit = response.get("pit_id", pit)
-                after = hits[-1]["sort"]
+        with ThreadPoolExecutor(max_workers=slices) as pool:
+            parts = list(pool.map(read, range(slices)))
     finally:
         es.close_point_in_time(id=pit)
-    if not frames:
+    rows = [row for part in parts for row in part]
+    if not rows:
         return pd.DataFrame(columns=fields)
-    frame = pd.concat(frames, ignore_index=True)
+    frame = pd.json_normalize(rows)
     return frame.reindex(columns=[c for c in fields if c in frame.columns])
