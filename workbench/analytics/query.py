@@ -136,6 +136,27 @@ class Sampled:
     note: str
 
 
+def _sampled_terms(
+    es: Elasticsearch,
+    index: str,
+    field: str,
+    sampler: dict[str, Any],
+    count_name: str,
+    query: dict[str, Any] | None,
+    size: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A terms aggregation under a sampler; returns the sample and one row per value."""
+    response = es.search(
+        index=index,
+        size=0,
+        query=query or {"match_all": {}},
+        timeout=DEFAULT_TIMEOUT,
+        aggs={"sample": {**sampler, "aggs": {"top": {"terms": {"field": field, "size": size}}}}},
+    )
+    sample = response["aggregations"]["sample"]
+    return sample, [{field: b["key"], count_name: b["doc_count"]} for b in sample["top"]["buckets"]]
+
+
 def random_sampler_terms(
     es: Elasticsearch,
     index: str,
@@ -147,20 +168,15 @@ def random_sampler_terms(
 ) -> Sampled:
     """Top values of a high-cardinality field from a ``random_sampler``: counts are
     scaled estimates whose relative error grows as ``probability`` and counts shrink."""
-    response = es.search(
-        index=index,
-        size=0,
-        query=query or {"match_all": {}},
-        timeout=DEFAULT_TIMEOUT,
-        aggs={
-            "sample": {
-                "random_sampler": {"probability": probability, "seed": seed},
-                "aggs": {"top": {"terms": {"field": field, "size": size}}},
-            }
-        },
+    _, rows = _sampled_terms(
+        es,
+        index,
+        field,
+        {"random_sampler": {"probability": probability, "seed": seed}},
+        "estimated_count",
+        query,
+        size,
     )
-    sample = response["aggregations"]["sample"]
-    rows = [{field: b["key"], "estimated_count": b["doc_count"]} for b in sample["top"]["buckets"]]
     note = (
         f"random_sampler at p={probability}: counts are estimates; a count n has a "
         f"relative standard error of about 1/sqrt(n * p), e.g. "
@@ -182,20 +198,9 @@ def sampler_terms(
 ) -> Sampled:
     """Top values among the ``shard_size`` best-matching documents of each shard: cheap
     and relevant, but counts cover only that sample, not the whole index."""
-    response = es.search(
-        index=index,
-        size=0,
-        query=query or {"match_all": {}},
-        timeout=DEFAULT_TIMEOUT,
-        aggs={
-            "sample": {
-                "sampler": {"shard_size": shard_size},
-                "aggs": {"top": {"terms": {"field": field, "size": size}}},
-            }
-        },
+    sample, rows = _sampled_terms(
+        es, index, field, {"sampler": {"shard_size": shard_size}}, "count_in_sample", query, size
     )
-    sample = response["aggregations"]["sample"]
-    rows = [{field: b["key"], "count_in_sample": b["doc_count"]} for b in sample["top"]["buckets"]]
     note = (
         f"sampler: counts among the top {shard_size} documents per shard "
         f"({sample['doc_count']} sampled), not the whole index"
