@@ -92,41 +92,53 @@ def _number(value: Any) -> int:
     return int(match.group(0)) if match else 0
 
 
-def _from_ecs_json(d: dict[str, Any]) -> list[Any] | None:
-    """An ECS record the fast path could not read (other spacing or key order)."""
-    message = d.get("elasticsearch.slowlog.message")
-    if message is None:
-        return None
-    target = _INDEX_SHARD.search(str(message))
-    return [
-        d.get("@timestamp"),
-        _kind(str(d.get("log.logger", ""))),
-        target.group(1) if target else message,
-        int(target.group(2)) if target and target.group(2) else None,
-        _number(d.get("elasticsearch.slowlog.took_millis")),
-        _number(d.get("elasticsearch.slowlog.total_hits")),
-        _number(d.get("elasticsearch.slowlog.total_shards")),
-        d.get("elasticsearch.slowlog.search_type"),
-        d.get("elasticsearch.node.name"),
-        str(d.get("elasticsearch.slowlog.source") or "").replace('\\"', '"'),
-    ]
+# Field names of the two JSON layouts, in COLUMNS order (after kind, index and shard).
+_ECS_KEYS = (
+    "@timestamp",
+    "log.logger",
+    "elasticsearch.slowlog.message",
+    "elasticsearch.slowlog.took_millis",
+    "elasticsearch.slowlog.total_hits",
+    "elasticsearch.slowlog.total_shards",
+    "elasticsearch.slowlog.search_type",
+    "elasticsearch.node.name",
+    "elasticsearch.slowlog.source",
+)
+_7X_KEYS = (
+    "timestamp",
+    "component",
+    "message",
+    "took_millis",
+    "total_hits",
+    "total_shards",
+    "search_type",
+    "node.name",
+    "source",
+)
 
 
-def _from_7x_json(d: dict[str, Any]) -> list[Any] | None:
-    if not str(d.get("type", "")).endswith("slowlog"):
+def _from_json(d: dict[str, Any]) -> list[Any] | None:
+    """A JSON slow-log record: ECS (8.x/9.x) that the fast path could not read, or 7.x."""
+    if "elasticsearch.slowlog.message" in d:
+        keys, escaped = _ECS_KEYS, True
+    elif str(d.get("type", "")).endswith("slowlog"):
+        keys, escaped = _7X_KEYS, False
+    else:
         return None
-    target = _INDEX_SHARD.search(str(d.get("message", "")))
+    ts, logger, message, took, hits, shards, stype, node, source = (d.get(k) for k in keys)
+    target = _INDEX_SHARD.search(str(message or ""))
+    text = str(source or "")
     return [
-        d.get("timestamp"),
-        _kind(str(d.get("component", ""))),
+        ts,
+        _kind(str(logger or "")),
         target.group(1) if target else None,
         int(target.group(2)) if target and target.group(2) else None,
-        _number(d.get("took_millis")),
-        _number(d.get("total_hits")),
-        _number(d.get("total_shards")),
-        d.get("search_type"),
-        d.get("node.name"),
-        str(d.get("source", "")),
+        _number(took),
+        _number(hits),
+        _number(shards),
+        stype,
+        node,
+        text.replace('\\"', '"') if escaped else text,
     ]
 
 
@@ -239,9 +251,7 @@ def _slow_path(line: bytes) -> list[Any] | None:
         d = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(d, dict):
-        return None
-    return _from_ecs_json(d) or _from_7x_json(d)
+    return _from_json(d) if isinstance(d, dict) else None
 
 
 def parse_files(paths: Iterable[Path], offsets: dict[Path, int] | None = None) -> Parsed:
