@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -9,7 +10,8 @@ from workbench.ops.slowlog import (
     fingerprint,
     parse_files,
     parse_lines,
-    source_text,
+    query_text,
+    unescape,
 )
 
 ECS = Path(__file__).parents[1] / "data" / "slowlog" / "ecs-9.5.3.json"
@@ -49,8 +51,9 @@ def test_every_format_parses_and_bad_lines_are_counted() -> None:
     assert ecs["index"].startswith("commerce-events-")
     assert ecs["shard"] == 0
     assert ecs["kind"] in {"query", "fetch"}
-    assert source_text(ecs["source"]).startswith('{"size":0')
-    assert json.loads(source_text(ecs["source"]))["aggregations"]
+    assert ecs["format"] == "ecs"
+    assert ecs["source"].startswith('{\\"size\\":0'), "kept as the log wrote it"
+    assert json.loads(query_text(frame)[0])["aggregations"]
     plain = frame.iloc[3]
     assert (plain["kind"], plain["index"], plain["shard"], plain["took_ms"]) == (
         "query",
@@ -61,6 +64,8 @@ def test_every_format_parses_and_bad_lines_are_counted() -> None:
     assert plain["total_hits"] == 12
     assert plain["total_shards"] == 3
     assert plain["source"] == '{"query":{"term":{"sku":{"value":"A-1"}}}}'
+    assert list(frame["format"]) == ["ecs", "ecs", "ecs", "7.x text", "7.x json"]
+    assert json.loads(query_text(frame)[4]) == {"query": {"term": {"sku": {"value": "B-2"}}}}
     seven = frame.iloc[4]
     assert (seven["kind"], seven["shard"], seven["took_ms"], seven["node"]) == (
         "fetch",
@@ -88,15 +93,20 @@ def test_fingerprints_ignore_literal_values_but_keep_structure() -> None:
     assert terms_a == terms_b
 
 
-def test_string_values_end_at_an_unescaped_quote() -> None:
-    line = (
-        b'{"elasticsearch.slowlog.message":"[i][2]","elasticsearch.slowlog.took_millis":"3",'
-        b'"elasticsearch.slowlog.source":"{\\\\\\"q\\\\\\":\\\\\\"a\\\\\\\\\\\\\\"}",'
-        b'"log.logger":"index.search.slowlog.query"}'
-    )
-    (row,) = parse_lines([line]).frame.to_dict("records")
-    assert (row["index"], row["shard"], row["took_ms"], row["kind"]) == ("i", 2, 3, "query")
-    assert source_text(row["source"]).startswith('{"q":"a')
+def test_ecs_sources_are_unescaped_exactly() -> None:
+    query = {"query": {"term": {"q": 'a"b\\c'}}}
+    inner = json.dumps(json.dumps(query))[1:-1]  # ES escapes the source, then the layout
+    record = {
+        "elasticsearch.slowlog.message": "[i][2]",
+        "elasticsearch.slowlog.took_millis": "3",
+        "elasticsearch.slowlog.source": inner,
+        "log.logger": "index.search.slowlog.query",
+    }
+    assert unescape(inner) == json.dumps(query)
+    for lines in ([json.dumps(record)], [json.dumps(record), "not json"]):
+        row = parse_lines(lines).frame.iloc[0]
+        assert (row["index"], row["shard"], row["took_ms"], row["kind"]) == ("i", 2, 3, "query")
+        assert json.loads(unescape(row["source"])) == query
 
 
 def test_grouping_and_findings(tmp_path: Path) -> None:
@@ -121,3 +131,24 @@ def test_grouping_and_findings(tmp_path: Path) -> None:
     offset_only = parse_files([log], {log: log.stat().st_size})
     assert offset_only.lines == 0
     assert by_fingerprint(pd.DataFrame(columns=parsed.frame.columns)).empty
+
+
+def test_block_reader_and_line_reader_agree(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Arrow's reader (whole blocks) and the line reader (a block with a bad line) give the
+    same rows in the same order, across file windows and blocks cut between any lines."""
+    from workbench.ops import slowlog
+
+    ecs = ECS.read_text().splitlines()
+    lines = [re.sub(r'took_millis":\d+', f'took_millis":{i}', ecs[i % 3]) for i in range(60)]
+    fast = parse_lines(lines)
+    assert (fast.lines, fast.malformed, list(fast.frame["took_ms"])) == (60, 0, list(range(60)))
+    slow = parse_lines([*lines[:30], "{broken", "", *lines[30:]])
+    assert (slow.lines, slow.malformed, slow.examples) == (61, 1, ["{broken"])
+    pd.testing.assert_frame_equal(slow.frame, fast.frame)
+    log = tmp_path / "search_slowlog.json"
+    log.write_text("\n".join([*lines[:45], "{broken", *lines[45:]]))  # no final newline
+    monkeypatch.setattr(slowlog, "_WINDOW", 5000)
+    monkeypatch.setattr(slowlog, "_BLOCK", 3000)
+    windowed = parse_files([log])
+    assert (windowed.lines, windowed.malformed) == (61, 1)
+    pd.testing.assert_frame_equal(windowed.frame, fast.frame)

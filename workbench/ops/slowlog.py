@@ -1,12 +1,17 @@
 """Slow logs: parse them, fingerprint the queries, find where the time goes.
 
-Formats read, line by line (a malformed line is counted, never fatal):
+Formats read (a malformed line is counted, never fatal):
 
 * 8.x/9.x ECS JSON (``elasticsearch.slowlog.*`` fields; the query source is JSON text
-  whose quotes are escaped once more);
+  whose quotes are escaped once more: :func:`query_text` undoes that);
 * 7.x JSON (``"type": "index_search_slowlog"``, ``took_millis``, ``source``);
 * 7.x plain text (``[ts][WARN ][i.s.s.query] [node] [index][0] took[..], took_millis[..],
   …, source[{…}], id[],``).
+
+Files are read in blocks of whole lines. A block whose lines are all one JSON layout goes
+through Arrow's multi-threaded JSON reader, which reads only the keys named here; any
+other block (text lines, mixed layouts, a bad line) is read line by line, with the same
+result. ``python benchmarks/slowlog.py`` measures both against ``json.loads`` + pandas.
 
 A fingerprint normalises a query's literal values (``{"term": {"sku": "A-1"}}`` and
 ``{"term": {"sku": "B-2"}}`` are one fingerprint) but keeps its structure and the names
@@ -19,13 +24,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from workbench.ops.findings import Finding
 
@@ -40,6 +49,7 @@ COLUMNS = [
     "search_type",
     "node",
     "source",
+    "format",
 ]
 _PLAIN = re.compile(
     r"^\[(?P<ts>[^\]]+)\]\[(?P<level>\w+)\s*\]\[(?P<logger>[^\]]+?)\s*\]\s*\[(?P<node>[^\]]*)\]\s*"
@@ -49,6 +59,9 @@ _PLAIN = re.compile(
 )
 _INDEX_SHARD = re.compile(r"\[([^\]/]+)(?:/[^\]]*)?\](?:\[(\d+)\])?")
 _HITS = re.compile(r"\d+")
+_WINDOW = 64 << 20  # bytes of a file held at once
+_BLOCK = 4 << 20  # bytes of lines read together; a bad line costs its block the slow path
+_ARROW_BLOCK = 1 << 20  # Arrow's unit of parallel parsing (a longer line takes the slow path)
 # Values under these keys name structure (fields, intervals, orders), not data.
 STRUCTURAL = {
     "field",
@@ -81,8 +94,7 @@ class Parsed:
 
 
 def _kind(logger: str) -> str:
-    tail = logger.rsplit(".", 1)[-1]
-    return {"query": "query", "fetch": "fetch", "index": "index"}.get(tail, tail)
+    return logger.rsplit(".", 1)[-1]
 
 
 def _number(value: Any) -> int:
@@ -92,8 +104,57 @@ def _number(value: Any) -> int:
     return int(match.group(0)) if match else 0
 
 
-# Field names of the two JSON layouts, in COLUMNS order (after kind, index and shard).
-_ECS_KEYS = (
+def unescape(source: str) -> str:
+    """A query source from an ECS slow log as the JSON text that was sent.
+
+    ES escapes the source as a JSON string before its ECS layout encodes the record, so
+    the source in the record is escaped once more. Every backslash in it starts a pair,
+    so these replacements, in this order, undo that exactly (JSON text has no NUL)."""
+    return source.replace("\\\\", "\x00").replace('\\"', '"').replace("\x00", "\\")
+
+
+def query_text(frame: pd.DataFrame) -> pd.Series:
+    """Each row's query source as JSON text (``source`` keeps it as the log wrote it)."""
+    text = frame["source"].copy()
+    ecs = frame["format"] == "ecs"
+    text[ecs] = text[ecs].map(unescape)
+    return text
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where one JSON slow-log layout keeps each column (numbers as JSON numbers or text)."""
+
+    timestamp: str
+    logger: str
+    message: str
+    took: str
+    hits: str
+    shards: str
+    search_type: str
+    node: str
+    source: str
+    format: str
+    numbers: pa.DataType = field(default_factory=pa.int64)
+
+    def schema(self) -> pa.Schema:
+        text = pa.string()
+        return pa.schema(
+            [
+                (self.timestamp, text),
+                (self.logger, text),
+                (self.message, text),
+                (self.took, self.numbers),
+                (self.hits, text),
+                (self.shards, self.numbers),
+                (self.search_type, text),
+                (self.node, text),
+                (self.source, text),
+            ]
+        )
+
+
+_ECS = _Layout(
     "@timestamp",
     "log.logger",
     "elasticsearch.slowlog.message",
@@ -103,8 +164,9 @@ _ECS_KEYS = (
     "elasticsearch.slowlog.search_type",
     "elasticsearch.node.name",
     "elasticsearch.slowlog.source",
+    format="ecs",
 )
-_7X_KEYS = (
+_7X = _Layout(
     "timestamp",
     "component",
     "message",
@@ -114,31 +176,97 @@ _7X_KEYS = (
     "search_type",
     "node.name",
     "source",
+    format="7.x json",
+    numbers=pa.string(),
 )
+# Tried in this order on each block of lines (9.x ECS writes numbers, 7.x writes text).
+_LAYOUTS = (_ECS, replace(_ECS, numbers=pa.string()), _7X, replace(_7X, numbers=pa.int64()))
+_SCHEMA = pa.schema(
+    [
+        ("timestamp", pa.string()),
+        ("kind", pa.string()),
+        ("index", pa.string()),
+        ("shard", pa.int64()),
+        ("took_ms", pa.int64()),
+        ("total_hits", pa.int64()),
+        ("total_shards", pa.int64()),
+        ("search_type", pa.string()),
+        ("node", pa.string()),
+        ("source", pa.string()),
+        ("format", pa.string()),
+    ]
+)
+_TARGET = r"^\[(?P<index>[^\]/]+)(?:/[^\]]*)?\](?:\[(?P<shard>\d+)\])?"
+
+
+def _digits(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if column.type == pa.int64():
+        return column
+    return pc.cast(pc.struct_field(pc.extract_regex(column, r"(?P<n>\d+)"), [0]), pa.int64())
+
+
+def _read_block(block: bytes, layout: _Layout) -> pa.Table | None:
+    """A block of whole lines in one layout, read by Arrow's JSON reader, or None when any
+    line is not in that layout (then the caller tries the next layout, then line by line)."""
+    try:
+        table = pj.read_json(
+            pa.BufferReader(block),
+            read_options=pj.ReadOptions(block_size=_ARROW_BLOCK),
+            parse_options=pj.ParseOptions(
+                explicit_schema=layout.schema(), unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # The reader skips blank lines and splits two records on one line: count them.
+    lines = np.count_nonzero(np.frombuffer(block, np.uint8) == ord("\n"))
+    if table.num_rows != lines + (not block.endswith(b"\n")):
+        return None
+    target = pc.extract_regex(table[layout.message], _TARGET)
+    took = table[layout.took]
+    if target.null_count or took.null_count:
+        return None
+    kind = pc.extract_regex(table[layout.logger].fill_null(""), r"(?P<kind>[^.]*)$")
+    return pa.table(
+        [
+            table[layout.timestamp],
+            pc.struct_field(kind, [0]),
+            pc.struct_field(target, [0]),
+            pc.cast(pc.struct_field(target, [1]), pa.int64()),
+            _digits(took),
+            _digits(table[layout.hits]).fill_null(0),
+            _digits(table[layout.shards]).fill_null(0),
+            table[layout.search_type],
+            table[layout.node],
+            table[layout.source].fill_null(""),
+            pa.repeat(layout.format, table.num_rows),
+        ],
+        schema=_SCHEMA,
+    )
 
 
 def _from_json(d: dict[str, Any]) -> list[Any] | None:
-    """A JSON slow-log record: ECS (8.x/9.x) that the fast path could not read, or 7.x."""
-    if "elasticsearch.slowlog.message" in d:
-        keys, escaped = _ECS_KEYS, True
-    elif str(d.get("type", "")).endswith("slowlog"):
-        keys, escaped = _7X_KEYS, False
+    """A JSON slow-log record in either layout, read from a dict."""
+    for layout in (_ECS, _7X):
+        if layout.message in d:
+            break
     else:
         return None
-    ts, logger, message, took, hits, shards, stype, node, source = (d.get(k) for k in keys)
-    target = _INDEX_SHARD.search(str(message or ""))
-    text = str(source or "")
+    if layout is _7X and not str(d.get("type", "")).endswith("slowlog"):
+        return None
+    target = _INDEX_SHARD.search(str(d.get(layout.message) or ""))
     return [
-        ts,
-        _kind(str(logger or "")),
+        d.get(layout.timestamp),
+        _kind(str(d.get(layout.logger) or "")),
         target.group(1) if target else None,
         int(target.group(2)) if target and target.group(2) else None,
-        _number(took),
-        _number(hits),
-        _number(shards),
-        stype,
-        node,
-        text.replace('\\"', '"') if escaped else text,
+        _number(d.get(layout.took)),
+        _number(d.get(layout.hits)),
+        _number(d.get(layout.shards)),
+        d.get(layout.search_type),
+        d.get(layout.node),
+        str(d.get(layout.source) or ""),
+        layout.format,
     ]
 
 
@@ -157,94 +285,12 @@ def _from_plain(line: str) -> list[Any] | None:
         m["stype"],
         m["node"],
         m["source"],
+        "7.x text",
     ]
 
 
-_NUMBER = re.compile(rb'\s*"?(\d+)')
-
-
-def _ecs_row(line: bytes) -> list[Any] | None:
-    """An ECS slow-log line, read by finding its keys in the order Elasticsearch writes
-    them: one pass with ``bytes.find`` and no full JSON parse (the fast path; anything
-    unusual returns None and goes to the JSON parser). ``source`` stays escaped bytes:
-    :func:`source_text` decodes it when a fingerprint needs it."""
-    find = line.find
-    a = find(b'"@timestamp":"')
-    if a < 0:
-        return None
-    b = find(b'"', a + 14)
-    timestamp = line[a + 14 : b]
-    a = find(b'"elasticsearch.slowlog.message":"[', b)
-    if a < 0:
-        return None
-    b = find(b'"', a + 34)
-    message = line[a + 34 : b]
-    source = b""
-    a = find(b'"elasticsearch.slowlog.source":"', b)
-    if a >= 0:
-        b = find(b'","', a + 32)
-        source = line[a + 32 : b]
-    a = find(b'"elasticsearch.slowlog.took_millis":', b)
-    took = _NUMBER.match(line, a + 36) if a >= 0 else None
-    if took is None:
-        return None
-    a = find(b'"elasticsearch.slowlog.total_shards":', took.end())
-    shards = _NUMBER.match(line, a + 37) if a >= 0 else None
-    a = find(b'"log.logger":"', took.end())
-    if a < 0:
-        return None
-    b = find(b'"', a + 14)
-    kind = line[line.rfind(b".", a, b) + 1 : b]
-    close = message.find(b"]")
-    shard = message[close + 2 : -1]
-    return [
-        timestamp.decode(),
-        kind.decode(),
-        message[:close].split(b"/", 1)[0].decode(),
-        int(shard) if shard.isdigit() else None,
-        int(took.group(1)),
-        None,
-        int(shards.group(1)) if shards else 0,
-        None,
-        None,
-        source,
-    ]
-
-
-def source_text(source: str | bytes) -> str:
-    """A query source as JSON text (ECS lines escape its quotes once more)."""
-    if isinstance(source, bytes):
-        return source.decode("utf-8", "replace").replace('\\\\"', '"').replace('\\"', '"')
-    return source
-
-
-def parse_lines(lines: Iterable[str | bytes]) -> Parsed:
-    """Every slow-log line in any supported format; bad lines are counted, not raised."""
-    rows: list[list[Any]] = []
-    parsed = Parsed(pd.DataFrame(columns=COLUMNS))
-    for line in lines:
-        raw = line if isinstance(line, bytes) else line.encode()
-        # The fast path needs no stripping: it only looks for keys inside the line.
-        row = _ecs_row(raw) if raw[:1] == b"{" else None
-        if row is None:
-            stripped = raw.strip()
-            if not stripped:
-                continue
-            row = _slow_path(stripped)
-            if row is None:
-                parsed.lines += 1
-                parsed.malformed += 1
-                if len(parsed.examples) < 5:
-                    parsed.examples.append(stripped.decode("utf-8", "replace")[:200])
-                continue
-        parsed.lines += 1
-        rows.append(row)
-    parsed.frame = pd.DataFrame(rows, columns=COLUMNS)
-    return parsed
-
-
-def _slow_path(line: bytes) -> list[Any] | None:
-    """7.x JSON and plain-text lines, and ECS lines the fast path could not read."""
+def _from_line(line: bytes) -> list[Any] | None:
+    """One line in any format: 7.x plain text, or a JSON record in either layout."""
     if line[:1] != b"{":
         return _from_plain(line.decode("utf-8", "replace"))
     try:
@@ -254,17 +300,93 @@ def _slow_path(line: bytes) -> list[Any] | None:
     return _from_json(d) if isinstance(d, dict) else None
 
 
+def _read_lines(block: bytes, parsed: Parsed) -> pa.Table:
+    rows: list[list[Any]] = []
+    for line in block.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        parsed.lines += 1
+        row = _from_line(stripped)
+        if row is None:
+            parsed.malformed += 1
+            if len(parsed.examples) < 5:
+                parsed.examples.append(stripped.decode("utf-8", "replace")[:200])
+        else:
+            rows.append(row)
+    return pa.Table.from_pylist([dict(zip(COLUMNS, row, strict=True)) for row in rows], _SCHEMA)
+
+
+def _blocks(data: bytes) -> Iterator[bytes]:
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + _BLOCK)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end]
+        start = end
+
+
+class _Reader:
+    """Reads slow-log bytes block by block: Arrow's multi-threaded JSON reader for every
+    block that is all one JSON layout, line by line for the rest (text lines, mixed
+    blocks, malformed lines, which are counted and kept as examples)."""
+
+    def __init__(self) -> None:
+        self.parsed = Parsed(pd.DataFrame(columns=COLUMNS))
+        self.tables: list[pa.Table] = []
+        self.layouts = list(_LAYOUTS)
+
+    def feed(self, data: bytes) -> None:
+        for block in _blocks(data):
+            self.tables.append(self._block(block))
+
+    def _block(self, block: bytes) -> pa.Table:
+        if block.lstrip()[:1] == b"{":
+            for layout in self.layouts:
+                table = _read_block(block, layout)
+                if table is not None:
+                    self.layouts.remove(layout)
+                    self.layouts.insert(0, layout)  # the next block is likely the same
+                    self.parsed.lines += table.num_rows
+                    return table
+        return _read_lines(block, self.parsed)
+
+    def result(self) -> Parsed:
+        table = pa.concat_tables(self.tables) if self.tables else _SCHEMA.empty_table()
+        self.parsed.frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        return self.parsed
+
+
+def parse_bytes(data: bytes) -> Parsed:
+    """Slow-log lines in any supported format; bad lines are counted, not raised."""
+    reader = _Reader()
+    reader.feed(data)
+    return reader.result()
+
+
+def parse_lines(lines: Iterable[str | bytes]) -> Parsed:
+    """:func:`parse_bytes` over lines given one by one."""
+    return parse_bytes(
+        b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines)
+    )
+
+
 def parse_files(paths: Iterable[Path], offsets: dict[Path, int] | None = None) -> Parsed:
-    """Parse files, each from an optional byte offset (to read only new lines)."""
+    """Parse files, each from an optional byte offset (to read only new lines), in
+    windows of whole lines so that memory stays bounded on large logs."""
     offsets = offsets or {}
-
-    def lines() -> Iterable[bytes]:
-        for path in paths:
-            with path.open("rb") as fh:
-                fh.seek(offsets.get(path, 0))
-                yield from fh
-
-    return parse_lines(lines())
+    reader = _Reader()
+    for path in paths:
+        with path.open("rb") as fh:
+            fh.seek(offsets.get(path, 0))
+            carry = b""
+            while window := fh.read(_WINDOW):
+                data = carry + window
+                cut = data.rfind(b"\n") + 1
+                carry = data[cut:]
+                reader.feed(data[:cut])
+            reader.feed(carry)
+    return reader.result()
 
 
 def _normalise(value: Any, key: str | None = None) -> Any:
@@ -310,7 +432,7 @@ def by_fingerprint(frame: pd.DataFrame, kind: str = "query") -> pd.DataFrame:
                 "example",
             ]
         )
-    phase["source"] = phase["source"].map(source_text)
+    phase["source"] = query_text(phase)
     prints = phase["source"].map(fingerprint)
     phase["fingerprint"] = prints.map(lambda p: p[0])
     phase["pattern"] = prints.map(lambda p: p[1])
