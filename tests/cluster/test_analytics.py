@@ -177,8 +177,10 @@ def test_promotion_lift_with_bootstrap_interval(es: Elasticsearch, store: Store)
 
     counts = daily_counts(es)
     events = store.events[(~store.events["is_bot"]) & (store.events["type"] == "add_to_cart")]
-    day_ms = (events["ts"] // 86400 * 86400 * 1000).astype("int64")
-    truth = events.groupby([day_ms, "category"]).size().unstack(fill_value=0)
+    day = pd.to_datetime(events["ts"] // 86400 * 86400, unit="s", utc=True).rename("day")
+    truth = events.groupby([day, "category"]).size().unstack(fill_value=0)
+    assert str(counts.index.tz) == "UTC"
+    assert counts.index.equals(truth.index), "every day, as UTC midnights"
     assert (
         counts.to_numpy().tolist()
         == truth.reindex(index=counts.index, columns=counts.columns, fill_value=0)

@@ -6,10 +6,17 @@ from workbench.analytics.query import Filters, _collector_paused, _column
 
 
 def test_collector_pause_restores_the_previous_state() -> None:
+    seen = []
+
+    def failing_page() -> None:
+        with _collector_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError("a failed page")
+
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), _collector_paused():
-        assert not gc.isenabled()
-        raise RuntimeError("a failed page")
+    with pytest.raises(RuntimeError):
+        failing_page()
+    assert seen == [False]
     assert gc.isenabled(), "re-enabled after an error"
     gc.disable()
     try:

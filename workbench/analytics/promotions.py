@@ -11,11 +11,10 @@ from elasticsearch import Elasticsearch
 
 from workbench.analytics.query import composite
 
-DAY_MS = 86_400_000
-
 
 def daily_counts(es: Elasticsearch, event: str = "add_to_cart") -> pd.DataFrame:
-    """Events of one type per UTC day and category (0 where a category had none)."""
+    """Events of one type per UTC day (a UTC DatetimeIndex) and category (0 where a
+    category had none)."""
     sources = [
         {"day": {"date_histogram": {"field": "@timestamp", "calendar_interval": "day"}}},
         {"category": {"terms": {"field": "product.category"}}},
@@ -35,14 +34,17 @@ def daily_counts(es: Elasticsearch, event: str = "add_to_cart") -> pd.DataFrame:
     table = frame.pivot_table(
         index="day", columns="category", values="doc_count", fill_value=0, aggfunc="sum"
     )
+    table.index = pd.to_datetime(table.index.astype("int64"), unit="ms", utc=True)
+    table.index.name = "day"
     return table.sort_index()
 
 
-def _whole_days(promo: dict[Any, Any]) -> tuple[int, int]:
-    """The window's whole UTC days, as [first, last) in epoch milliseconds."""
-    first = int(np.ceil(float(str(promo["start_ts"])) * 1000 / DAY_MS) * DAY_MS)
-    last = int(np.floor(float(str(promo["end_ts"])) * 1000 / DAY_MS) * DAY_MS)
-    return first, last
+def _whole_days(promo: dict[Any, Any]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window's whole UTC days, as [first, last) midnights."""
+    start, end = (
+        pd.Timestamp(float(str(promo[key])), unit="s", tz="UTC") for key in ("start_ts", "end_ts")
+    )
+    return start.ceil("D"), end.floor("D")
 
 
 def lift(
@@ -60,7 +62,7 @@ def lift(
             if category not in counts.columns:
                 continue
             series = counts[category]
-            days = series.index.to_numpy()
+            days = series.index
             # The baseline is every day outside all windows that cover this category.
             promoted = np.zeros(len(days), bool)
             for other, start, stop in windows:
