@@ -19,7 +19,7 @@ from collections.abc import Callable
 import pandas as pd
 from elasticsearch import Elasticsearch, helpers
 
-from workbench.analytics.query import composite, export
+from workbench.analytics.query import LARGE_PAGE, composite, export
 from workbench.config import Settings
 from workbench.connect import es_client
 
@@ -81,7 +81,7 @@ def main() -> None:
             es,
             args.index,
             [{"s": {"terms": {"field": "session_id"}}}, {"t": {"terms": {"field": "event.type"}}}],
-            page=10_000,
+            page=LARGE_PAGE,
         )
     )
     seconds = time.perf_counter() - began

@@ -105,16 +105,29 @@ def cluster() -> None:
     help="Elasticsearch version to fetch from Maven Central.",
 )
 @click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for health.")
+@click.option(
+    "--security",
+    is_flag=True,
+    help="TLS on HTTP and transport and a generated password for the elastic user "
+    "(read through ES_PASSWORD_FILE, never printed).",
+)
 def up(
-    name: str, nodes: int, port: int, heap_mb: int | None, es_version: str, timeout: float
+    name: str,
+    nodes: int,
+    port: int,
+    heap_mb: int | None,
+    es_version: str,
+    timeout: float,
+    security: bool,
 ) -> None:
     """Start the local cluster, or reuse it if it is already running."""
-    local = _cluster(name, nodes, port, heap_mb=heap_mb, version=es_version)
+    local = _cluster(name, nodes, port, heap_mb=heap_mb, version=es_version, security=security)
     with _steps("starting Elasticsearch") as step:
         result = local.up(step=step, timeout=timeout)
     verb = "reused" if result.reused else f"started in {result.seconds:.1f} s"
     console.print(f"[green]Elasticsearch {result.version}[/green] at {result.url} ({verb})")
-    click.echo(f"export ES_URL={result.url}")
+    for key, value in result.env.items():
+        click.echo(f"export {key}={value}")
 
 
 @cluster.command()
@@ -139,7 +152,12 @@ def status(name: str | None, as_json: bool) -> None:
         if record is None:
             raise WorkbenchError(f"no local cluster named {name!r}; start it with 'cluster up'")
         url = record.url
-        settings = Settings(es_url=url, home=settings.home)
+        settings = Settings.from_env(
+            {
+                **record.client_env(_cluster(name).spec.directory),
+                "WORKBENCH_HOME": str(settings.home),
+            }
+        )
     es = es_client(settings, max_retries=0, request_timeout=10)
     try:
         report = cluster_status(es, url)

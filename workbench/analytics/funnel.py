@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from elasticsearch import Elasticsearch
 
-from workbench.analytics.query import Filters, composite
+from workbench.analytics.query import LARGE_PAGE, Filters, composite
 
 STEPS = ("product_view", "add_to_cart", "checkout_start", "purchase")
 
@@ -32,7 +32,7 @@ def sessions(
     if segment:
         sources.append({segment: {"terms": {"field": segment}}})
     aggs = {step: {"filter": {"term": {"event.type": step}}} for step in steps}
-    pages = list(composite(es, index, sources, aggs, query, page=5000))
+    pages = list(composite(es, index, sources, aggs, query, page=LARGE_PAGE))
     if not pages:
         return pd.DataFrame(columns=["session", *([segment] if segment else []), *steps])
     frame = pd.concat(pages, ignore_index=True).drop(columns=["doc_count"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from elasticsearch import Elasticsearch
 
-from workbench.analytics.query import Filters, composite, date_histogram
+from workbench.analytics.query import LARGE_PAGE, Filters, composite, date_histogram
 
 
 def orders_revenue(
@@ -53,7 +53,7 @@ def abandonment(
         "cart": {"filter": {"term": {"event.type": "add_to_cart"}}},
         "purchase": {"filter": {"term": {"event.type": "purchase"}}},
     }
-    pages = list(composite(es, "commerce-events", sources, aggs, query, page=5000))
+    pages = list(composite(es, "commerce-events", sources, aggs, query, page=LARGE_PAGE))
     if not pages:
         return pd.DataFrame(columns=["time", "carted", "purchased", "abandonment_pct"])
     per = pd.concat(pages, ignore_index=True)

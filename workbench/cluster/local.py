@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, TransportError
 
-from workbench.cluster import distribution
+from workbench.cluster import distribution, security
 from workbench.cluster.java import JavaHome, find_java
 from workbench.cluster.nodeconfig import NodeSpec, render_elasticsearch_yml, render_jvm_options
 from workbench.cluster.process import (
@@ -33,6 +33,9 @@ from workbench.cluster.process import (
     run_as,
     stop_pid,
 )
+from workbench.cluster.security import SecurityFiles
+from workbench.config import Settings
+from workbench.connect import es_client
 from workbench.errors import ClusterError, PortInUseError
 
 DEFAULT_HTTP_PORT = 9200
@@ -46,7 +49,7 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    """What to run: how many nodes, on which ports, with how much heap."""
+    """What to run: how many nodes, on which ports, with how much heap, secured or not."""
 
     home: Path
     name: str = "local"
@@ -54,6 +57,7 @@ class ClusterSpec:
     http_port: int = DEFAULT_HTTP_PORT
     heap_mb: int | None = None
     version: str = distribution.DEFAULT_VERSION
+    security: bool = False
 
     @property
     def directory(self) -> Path:
@@ -61,7 +65,7 @@ class ClusterSpec:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{'https' if self.security else 'http'}://127.0.0.1:{self.http_port}"
 
     @property
     def heap(self) -> int:
@@ -94,6 +98,7 @@ class ClusterRecord:
     heap_mb: int
     nodes: list[dict[str, object]] = field(default_factory=list)
     started_at: float = 0.0
+    security: bool = False
 
     def save(self, directory: Path) -> None:
         (directory / "cluster.json").write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -106,6 +111,12 @@ class ClusterRecord:
             return None
         return cls(**raw)
 
+    def client_env(self, directory: Path) -> dict[str, str]:
+        """The variables that point the workbench at this cluster (credentials by file)."""
+        if not self.security:
+            return {"ES_URL": self.url}
+        return SecurityFiles(directory / "security").client_env(self.url)
+
 
 @dataclass(frozen=True)
 class UpResult:
@@ -114,6 +125,7 @@ class UpResult:
     seconds: float
     nodes: int
     version: str
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _live_nodes(record: ClusterRecord) -> list[tuple[int, Path]]:
@@ -157,12 +169,21 @@ class LocalCluster:
         record = self.record
         live = _live_nodes(record) if record else []
         if record and live:
-            if len(live) == len(record.nodes) == spec.nodes and self._healthy(
-                record.url, spec.nodes
-            ):
+            if record.security != spec.security:
+                raise ClusterError(
+                    f"cluster {spec.name!r} is running with security "
+                    f"{'on' if record.security else 'off'}; run 'workbench cluster down "
+                    f"--name {spec.name}' first"
+                )
+            if len(live) == len(record.nodes) == spec.nodes and self._healthy(record, spec.nodes):
                 step(f"cluster {spec.name!r} already running at {record.url}")
                 return UpResult(
-                    record.url, True, time.monotonic() - begin, spec.nodes, record.version
+                    record.url,
+                    True,
+                    time.monotonic() - begin,
+                    spec.nodes,
+                    record.version,
+                    record.client_env(spec.directory),
                 )
             if len(record.nodes) != spec.nodes:
                 raise ClusterError(
@@ -192,6 +213,7 @@ class LocalCluster:
             java_home=str(java.path),
             heap_mb=spec.heap,
             started_at=time.time(),
+            security=spec.security,
         )
         launchers = [self._launch(node, es_home, java, user) for node in nodes]
         try:
@@ -209,7 +231,7 @@ class LocalCluster:
                 )
             record.save(spec.directory)
             step("waiting for the cluster to form")
-            self._await_health(nodes, begin + timeout)
+            self._await_health(record, nodes, begin + timeout)
         except BaseException:
             for launcher in launchers:
                 if launcher.poll() is None:
@@ -221,7 +243,9 @@ class LocalCluster:
             raise
         elapsed = time.monotonic() - begin
         step(f"cluster {spec.name!r} is up at {spec.url} after {elapsed:.1f} s")
-        return UpResult(spec.url, False, elapsed, spec.nodes, spec.version)
+        return UpResult(
+            spec.url, False, elapsed, spec.nodes, spec.version, record.client_env(spec.directory)
+        )
 
     def down(self, step: Step = _quiet, wipe: bool = False) -> int:
         """Stop every node this cluster record names; returns how many were running.
@@ -272,14 +296,25 @@ class LocalCluster:
                     f"/var/cache/commerce-workbench), or make {blocked} world-executable."
                 )
         repo.mkdir(parents=True, exist_ok=True)
+        files = None
+        if self.spec.security:
+            files = security.ensure_files(self.spec.directory / "security", es_home, java)
         for node in nodes:
             for directory in (node.data_dir, node.logs_dir, node.tmp_dir):
                 directory.mkdir(parents=True, exist_ok=True)
             if not (node.config_dir / "jvm.options").is_file():
                 shutil.copytree(es_home / "config", node.config_dir, dirs_exist_ok=True)
             (node.config_dir / "elasticsearch.yml").write_text(
-                render_elasticsearch_yml(self.spec.name, node, nodes, repo)
+                render_elasticsearch_yml(
+                    self.spec.name,
+                    node,
+                    nodes,
+                    repo,
+                    security.node_settings() if files else None,
+                )
             )
+            if files:
+                security.install(node, files, es_home, java)
             options = node.config_dir / "jvm.options.d"
             options.mkdir(exist_ok=True)
             (options / "workbench.options").write_text(render_jvm_options(self.spec.heap))
@@ -329,8 +364,9 @@ class LocalCluster:
                     f"{_log_tail(node, self.spec.name)}"
                 )
 
-    def _healthy(self, url: str, nodes: int) -> bool:
-        client = Elasticsearch(url, request_timeout=5)
+    def _healthy(self, record: ClusterRecord, nodes: int) -> bool:
+        env = record.client_env(self.spec.directory)
+        client = es_client(Settings.from_env(env), request_timeout=5, max_retries=0)
         try:
             health = client.cluster.health(wait_for_nodes=str(nodes), timeout="2s")
             return not health["timed_out"] and health["status"] in {"green", "yellow"}
@@ -339,9 +375,9 @@ class LocalCluster:
         finally:
             client.close()
 
-    def _await_health(self, nodes: list[NodeSpec], deadline: float) -> None:
+    def _await_health(self, record: ClusterRecord, nodes: list[NodeSpec], deadline: float) -> None:
         while time.monotonic() < deadline:
-            if self._healthy(self.spec.url, len(nodes)):
+            if self._healthy(record, len(nodes)):
                 return
             time.sleep(0.5)
         tails = "\n".join(_log_tail(n, self.spec.name, 15) for n in nodes)

@@ -47,9 +47,14 @@ def _yaml_value(value: object) -> str:
 
 
 def render_elasticsearch_yml(
-    cluster_name: str, node: NodeSpec, peers: list[NodeSpec], repo_dir: Path
+    cluster_name: str,
+    node: NodeSpec,
+    peers: list[NodeSpec],
+    repo_dir: Path,
+    security: dict[str, object] | None = None,
 ) -> str:
-    """Settings for a loopback node; a single-node cluster skips discovery entirely."""
+    """Settings for a loopback node; a single-node cluster skips discovery entirely.
+    Security is off unless ``security`` gives its settings."""
     settings: dict[str, object] = {
         "cluster.name": cluster_name,
         "node.name": node.name,
@@ -60,6 +65,7 @@ def render_elasticsearch_yml(
         "path.logs": str(node.logs_dir),
         "path.repo": [str(repo_dir)],
         "xpack.security.enabled": False,
+        **(security or {}),
     }
     if len(peers) == 1:
         settings["discovery.type"] = "single-node"
