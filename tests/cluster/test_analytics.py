@@ -41,9 +41,14 @@ def truth_sessions(store: Store, segment: str | None = None) -> pd.DataFrame:
     return frame
 
 
+@pytest.fixture(scope="module")
+def per_session(es: Elasticsearch, store: Store) -> pd.DataFrame:
+    return funnel.sessions(es, segments=("device", "storefront", "campaign"))
+
+
 @pytest.mark.parametrize("segment", [None, "device", "storefront", "campaign"])
-def test_funnel_equals_pandas(es: Elasticsearch, store: Store, segment: str | None) -> None:
-    from_es = funnel.table(funnel.sessions(es, segment=segment), segment=segment)
+def test_funnel_equals_pandas(store: Store, per_session: pd.DataFrame, segment: str | None) -> None:
+    from_es = funnel.table(per_session, segment=segment)
     truth = funnel.table(truth_sessions(store, segment), segment=segment)
     pd.testing.assert_frame_equal(
         from_es.sort_values(["segment", "step"]).reset_index(drop=True),

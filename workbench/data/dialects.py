@@ -16,6 +16,7 @@ Shipments, inventory and price updates come from one back-office ``feed`` format
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -90,10 +91,21 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _plain(series: pd.Series) -> list[Any]:
+    """A whole column as plain values; only columns that can hold NaN or numpy scalars
+    are cleaned value by value."""
+    values = series.tolist()
+    if series.dtype == object or series.hasnans:
+        return [_clean(v) for v in values]
+    return values
+
+
 def _rows(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Each row as a dict of plain values. Columns are converted whole: reading
+    Arrow-backed string columns element by element is several times slower."""
     columns = list(frame.columns)
-    for values in frame.itertuples(index=False, name=None):
-        yield {c: _clean(v) for c, v in zip(columns, values, strict=True)}
+    for values in zip(*(_plain(frame[c]) for c in columns), strict=True):
+        yield dict(zip(columns, values, strict=True))
 
 
 def render_order(o: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -222,9 +234,9 @@ def render_order(o: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-def render_event(e: dict[str, Any], customers: pd.DataFrame) -> dict[str, Any]:
+def render_event(e: dict[str, Any], customer_ids: list[str]) -> dict[str, Any]:
     city = CITIES[e["city_idx"]]
-    customer = customers["customer_id"].iat[e["customer_idx"]] if e["customer_idx"] >= 0 else None
+    customer = customer_ids[e["customer_idx"]] if e["customer_idx"] >= 0 else None
     system = e["storefront"]
     if system == "shopify":
         data: dict[str, Any] = {}
@@ -451,13 +463,15 @@ def source_records(
     """Every record as ``(system, entity, payload)``, entity by entity, in time order."""
     for entity in entities:
         if entity == "orders":
-            lines = store.line_items.groupby("order_idx", sort=True)
-            by_order = {k: list(_rows(g)) for k, g in lines}
+            by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
+            for line in _rows(store.line_items):
+                by_order[line["order_idx"]].append(line)
             for i, order in enumerate(_rows(store.orders)):
                 yield order["storefront"], entity, render_order(order, by_order[i])
         elif entity == "events":
+            customer_ids = store.customers["customer_id"].tolist()
             for event in _rows(store.events):
-                yield event["storefront"], entity, render_event(event, store.customers)
+                yield event["storefront"], entity, render_event(event, customer_ids)
         elif entity == "payments":
             for payment in _rows(store.payments):
                 yield payment["storefront"], entity, render_payment(payment)
