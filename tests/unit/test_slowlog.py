@@ -75,6 +75,41 @@ def test_every_format_parses_and_bad_lines_are_counted() -> None:
     )
 
 
+def test_the_documented_ecs_layout_with_a_plain_source() -> None:
+    """Elastic's reference shows a search slow-log event (keys as there, values ours)
+    whose source is plain JSON, not escaped once more as the 9.5.3 node writes it."""
+    query = {"query": {"term": {"note": 'say "hi"'}}}
+    record = {
+        "@timestamp": "2026-11-02T08:15:00.120Z",
+        "auth.type": "REALM",
+        "ecs.version": "1.2.0",
+        "elasticsearch.cluster.name": "shop-prod",
+        "elasticsearch.node.name": "es-hot-1",
+        "elasticsearch.slowlog.id": "checkout-api",
+        "elasticsearch.slowlog.message": "[commerce-orders-2026.11][3]",
+        "elasticsearch.slowlog.search_type": "QUERY_THEN_FETCH",
+        "elasticsearch.slowlog.source": json.dumps(query),
+        "elasticsearch.slowlog.stats": "[]",
+        "elasticsearch.slowlog.took": "1.2s",
+        "elasticsearch.slowlog.took_millis": 1200,
+        "elasticsearch.slowlog.total_hits": "7 hits",
+        "elasticsearch.slowlog.total_shards": 6,
+        "event.dataset": "elasticsearch.index_search_slowlog",
+        "log.level": "WARN",
+        "log.logger": "index.search.slowlog.query",
+    }
+    frame = parse_lines([json.dumps(record)] * 2).frame
+    row = frame.iloc[0]
+    assert (row["index"], row["shard"], row["took_ms"], row["total_hits"]) == (
+        "commerce-orders-2026.11",
+        3,
+        1200,
+        7,
+    )
+    assert (row["node"], row["kind"], row["format"]) == ("es-hot-1", "query", "ecs")
+    assert json.loads(query_text(frame)[0]) == query, "a plain source is left as it is"
+
+
 def test_fingerprints_ignore_literal_values_but_keep_structure() -> None:
     a, _ = fingerprint('{"query":{"term":{"sku":{"value":"A-1"}}},"size":10}')
     b, text = fingerprint('{"size":99,"query":{"term":{"sku":{"value":"B-2"}}}}')

@@ -114,10 +114,14 @@ def unescape(source: str) -> str:
 
 
 def query_text(frame: pd.DataFrame) -> pd.Series:
-    """Each row's query source as JSON text (``source`` keeps it as the log wrote it)."""
+    """Each row's query source as JSON text (``source`` keeps it as the log wrote it).
+
+    Only ECS sources that are escaped once more are unescaped: they start ``{\\"``, as
+    every escaped JSON object does (the 9.5.3 node writes them so), while a source logged
+    as plain JSON (as in Elastic's documented example) starts ``{"``."""
     text = frame["source"].copy()
-    ecs = frame["format"] == "ecs"
-    text[ecs] = text[ecs].map(unescape)
+    escaped = (frame["format"] == "ecs") & text.str.startswith('{\\"')
+    text[escaped] = text[escaped].map(unescape)
     return text
 
 
