@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from elasticsearch import ApiError, TransportError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
@@ -34,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _step(message: str) -> None:
-    console.print(f"[cyan]•[/cyan] {message}", highlight=False)
+    console.print(f"[cyan]•[/cyan] {escape(message)}", highlight=False)
 
 
 @contextmanager
@@ -217,7 +218,7 @@ def seed_command(
 
         def progress(label: str, done: int, total: int | None) -> None:
             if label not in ("spool", "send"):
-                console.print(f"[yellow]{label}[/yellow]")
+                console.print(f"[yellow]{escape(label)}[/yellow]")
                 return
             if label not in tasks:
                 tasks[label] = bars.add_task(label, total=total)
@@ -316,7 +317,8 @@ def _print_seed(result: SeedResult) -> None:
     out.print(table)
     verdict = result.reconciliation.verdict()
     colour = "green" if verdict["status"] == "pass" else "red"
-    out.print(f"reconciliation: [{colour}]{verdict['status']}[/{colour}] {verdict['metrics']}")
+    metrics = escape(str(verdict["metrics"]))
+    out.print(f"reconciliation: [{colour}]{verdict['status']}[/{colour}] {metrics}")
 
 
 def _parameter(value: str) -> Any:
@@ -348,16 +350,17 @@ def run_command(runbook: str, parameters: tuple[tuple[str, str], ...], out_dir: 
     try:
         result = run(runbook, {k: _parameter(v) for k, v in parameters}, out_dir)
     except RunbookError as exc:
-        console.print(f"[red]runbook error:[/red] {exc}", highlight=False)
+        console.print(f"[red]runbook error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     verdict = result.verdict
     colour = "green" if result.passed else "red"
     console.print(
-        f"{verdict['runbook']}: [{colour}]{verdict['status']}[/{colour}] {verdict['metrics']}",
+        f"{verdict['runbook']}: [{colour}]{verdict['status']}[/{colour}] "
+        f"{escape(str(verdict['metrics']))}",
         highlight=False,
     )
     for finding in verdict["findings"]:
-        console.print(f"  - {finding}", highlight=False)
+        console.print(f"  - {escape(str(finding))}", highlight=False)
     console.print(f"report: {result.html}\nverdict: {result.verdict_path}")
     if not result.passed:
         sys.exit(1)
@@ -516,7 +519,7 @@ def kibana_import(
             sys.exit(1 if preview.errors else 0)
         result = apply(client, objects, preview, overwrite=overwrite, backup_dir=backup_dir)
     for problem in result.problems:
-        console.print(f"[red]{problem}[/red]", highlight=False)
+        console.print(f"[red]{escape(str(problem))}[/red]", highlight=False)
     console.print(f"imported {result.success_count} objects; success={result.success}")
     if not result.success:
         sys.exit(1)
@@ -593,5 +596,5 @@ def main() -> None:
     try:
         cli()
     except WorkbenchError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(1)

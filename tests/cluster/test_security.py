@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 from collections.abc import Iterator
@@ -32,7 +33,9 @@ def exports(stdout: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
-def test_secured_node_needs_tls_and_the_generated_password(cluster_name: str) -> None:
+def test_secured_node_needs_tls_and_the_generated_password(
+    cluster_name: str, tmp_path: Path
+) -> None:
     port = free_ports(1)
     up = workbench("cluster", "up", "--name", cluster_name, "--port", str(port), "--security")
     assert up.returncode == 0, up.stderr
@@ -72,6 +75,22 @@ def test_secured_node_needs_tls_and_the_generated_password(cluster_name: str) ->
     unsecured = workbench("cluster", "up", "--name", cluster_name, "--port", str(port))
     assert unsecured.returncode != 0
     assert "running with security on" in unsecured.stderr
+
+    reports = tmp_path / "reports"
+    runbook = workbench("run", "cluster_health", "--out", str(reports), env={**os.environ, **env})
+    assert runbook.returncode == 0, runbook.stderr[-2000:]
+    wrong_env = {**os.environ, **env, "ES_PASSWORD_FILE": str(tmp_path / "wrong")}
+    (tmp_path / "wrong").write_text("wrong-Secret-pw-2718\n")
+    refused = workbench("run", "cluster_health", "--out", str(reports / "refused"), env=wrong_env)
+    assert refused.returncode == 2, "an authentication failure breaks the runbook"
+    assert "AuthenticationException" in refused.stderr, "and says why"
+    token = base64.b64encode(f"elastic:{password}".encode()).decode()
+    written = "".join(p.read_text(errors="replace") for p in reports.rglob("*") if p.is_file())
+    assert "cluster_health" in written
+    for text in (written, runbook.stdout + runbook.stderr, refused.stdout + refused.stderr):
+        assert password not in text
+        assert token not in text
+        assert "wrong-Secret-pw-2718" not in text
 
     cluster_dir = Settings.from_env().home / "clusters" / cluster_name
     logs = [p for p in cluster_dir.rglob("*") if p.is_file() and p.suffix in {".log", ".json"}]
