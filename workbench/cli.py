@@ -536,7 +536,8 @@ def _print_status(report: dict[str, Any]) -> None:
     table = Table("capability", "available", "detail")
     for cap in report["capabilities"].values():
         mark = "[green]yes[/green]" if cap["available"] else "[yellow]no[/yellow]"
-        table.add_row(cap["name"], mark, cap["detail"] if cap["available"] else cap["needs"])
+        detail = cap["detail"] if cap["available"] else cap["needs"]
+        table.add_row(escape(cap["name"]), mark, escape(str(detail)))
     out.print(table)
 
 
