@@ -149,16 +149,13 @@ def status(name: str | None, as_json: bool) -> None:
     settings = Settings.from_env()
     url = settings.es_url
     if name is not None:
-        record = _cluster(name).record
+        local = _cluster(name)
+        record = local.record
         if record is None:
             raise WorkbenchError(f"no local cluster named {name!r}; start it with 'cluster up'")
         url = record.url
-        settings = Settings.from_env(
-            {
-                **record.client_env(_cluster(name).spec.directory),
-                "WORKBENCH_HOME": str(settings.home),
-            }
-        )
+        env = record.client_env(local.spec.directory)
+        settings = Settings.from_env({**env, "WORKBENCH_HOME": str(settings.home)})
     es = es_client(settings, max_retries=0, request_timeout=10)
     try:
         report = cluster_status(es, url)

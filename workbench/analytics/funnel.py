@@ -52,7 +52,7 @@ def table(
     one, and drop-off, per value of ``segment`` when given (sessions without a value are
     left out of that breakdown)."""
     keys = ["session", *([segment] if segment else [])]
-    has = per_session.astype({step: bool for step in steps}).groupby(keys)[list(steps)].any()
+    has = per_session.groupby(keys)[list(steps)].any()
     reached = has.cumprod(axis=1).astype(bool)
     groups = reached.index.get_level_values(segment) if segment else ["all"] * len(reached)
     rows = []

@@ -33,7 +33,6 @@ from workbench.cluster.process import (
     run_as,
     stop_pid,
 )
-from workbench.cluster.security import SecurityFiles
 from workbench.config import Settings
 from workbench.connect import es_client
 from workbench.errors import ClusterError, PortInUseError
@@ -115,7 +114,7 @@ class ClusterRecord:
         """The variables that point the workbench at this cluster (credentials by file)."""
         if not self.security:
             return {"ES_URL": self.url}
-        return SecurityFiles(directory / "security").client_env(self.url)
+        return security.SecurityFiles(directory / "security").client_env(self.url)
 
 
 @dataclass(frozen=True)

@@ -38,19 +38,6 @@ import pyarrow.json as pj
 
 from workbench.ops.findings import Finding
 
-COLUMNS = [
-    "timestamp",
-    "kind",
-    "index",
-    "shard",
-    "took_ms",
-    "total_hits",
-    "total_shards",
-    "search_type",
-    "node",
-    "source",
-    "format",
-]
 _PLAIN = re.compile(
     r"^\[(?P<ts>[^\]]+)\]\[(?P<level>\w+)\s*\]\[(?P<logger>[^\]]+?)\s*\]\s*\[(?P<node>[^\]]*)\]\s*"
     r"\[(?P<index>[^\]]+)\]\[(?P<shard>\d+)\]\s*took\[[^\]]*\],\s*took_millis\[(?P<took>\d+)\]"
@@ -200,6 +187,7 @@ _SCHEMA = pa.schema(
         ("format", pa.string()),
     ]
 )
+COLUMNS = list(_SCHEMA.names)
 _TARGET = r"^\[(?P<index>[^\]/]+)(?:/[^\]]*)?\](?:\[(?P<shard>\d+)\])?"
 
 
@@ -361,18 +349,11 @@ class _Reader:
         return self.parsed
 
 
-def parse_bytes(data: bytes) -> Parsed:
+def parse_lines(lines: Iterable[str | bytes]) -> Parsed:
     """Slow-log lines in any supported format; bad lines are counted, not raised."""
     reader = _Reader()
-    reader.feed(data)
+    reader.feed(b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines))
     return reader.result()
-
-
-def parse_lines(lines: Iterable[str | bytes]) -> Parsed:
-    """:func:`parse_bytes` over lines given one by one."""
-    return parse_bytes(
-        b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines)
-    )
 
 
 def parse_files(paths: Iterable[Path], offsets: dict[Path, int] | None = None) -> Parsed:
